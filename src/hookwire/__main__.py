@@ -1,0 +1,5 @@
+"""``python -m hookwire``: the command line."""
+
+from hookwire.cli import main
+
+main()

@@ -1,0 +1,242 @@
+"""The delivery worker: claim due deliveries in batches, send them concurrently, write results
+in batches. Everything it decides comes from the policy; this is the thin loop that acts.
+
+Concurrency is bounded twice: ``concurrency`` requests in flight in all, and
+``endpoint_concurrency`` to any one endpoint, so one slow receiver cannot take every slot.
+Deliveries claimed for an endpoint that is at its cap wait in a small local queue; endpoints
+whose queue is full are left out of the next claim, so a busy endpoint's backlog stays in the
+database, where any worker may take it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from hookwire.core.clock import utcnow
+from hookwire.core.settings import Settings
+from hookwire.delivery.attempt import AttemptRunner, DeliveryEvent, delivery_event
+from hookwire.delivery.transport import Transport
+from hookwire.store.base import AttemptResult, Claim, Store
+
+log = logging.getLogger("hookwire.worker")
+
+ResultListener = Callable[[DeliveryEvent], Awaitable[None]]
+
+
+class Worker:
+    """Delivers webhooks from a ``Store`` until stopped.
+
+    Args:
+        store: where deliveries are claimed and results written.
+        settings: limits, timeouts and the retry schedule.
+        on_result: awaited after each result is durably written (not for fenced-off results).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        on_result: ResultListener | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._on_result = on_result
+        self._clock = clock
+        self._rng = rng
+        self._wake = asyncio.Event()
+        self._slot_freed = asyncio.Event()
+        self._results: list[tuple[Claim, AttemptResult]] = []
+        self._results_ready = asyncio.Event()
+        self._in_flight: dict[str, int] = defaultdict(int)
+        self._waiting: dict[str, deque[Claim]] = defaultdict(deque)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._main: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._transport: Transport | None = None
+        self._runner: AttemptRunner | None = None
+
+    # -- control -------------------------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Look for due deliveries now (a message was just created)."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._transport = Transport(self._settings)
+        self._runner = AttemptRunner(self._settings, self._transport, clock=self._clock, rng=self._rng)
+        self._flusher = asyncio.create_task(self._flush_forever(), name="hookwire-worker-flush")
+        self._main = asyncio.create_task(self._claim_forever(), name="hookwire-worker")
+
+    async def stop(self, *, grace: float = 10.0) -> None:
+        """Stop claiming, let requests in flight finish for up to ``grace`` seconds, write every
+        result, hand back what was claimed but not started, and close connections."""
+        self._stopping = True
+        self._wake.set()
+        self._slot_freed.set()
+        if self._main is not None:
+            await self._main
+        waiting = [claim for queue in self._waiting.values() for claim in queue]
+        self._waiting.clear()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
+            for task in pending:
+                task.cancel()  # their leases expire and another worker retries them
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self._flusher is not None:
+            self._results_ready.set()
+            await self._flusher
+        with contextlib.suppress(Exception):
+            await self._store.release(waiting, now=self._clock())
+        if self._transport is not None:
+            await self._transport.close()
+
+    async def run(self) -> None:
+        """Run until cancelled, then stop gracefully."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await asyncio.shield(self.stop())
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    # -- claiming ------------------------------------------------------------------------------
+
+    async def _claim_forever(self) -> None:
+        while not self._stopping:
+            try:
+                claimed = await self._claim_once()
+            except Exception:
+                log.exception("claiming deliveries failed; retrying shortly")
+                await self._sleep(self._settings.poll_interval)
+                continue
+            if claimed:
+                continue  # there may be more due right away
+            await self._idle()
+
+    async def _claim_once(self) -> int:
+        room = self._settings.concurrency - len(self._tasks) - sum(map(len, self._waiting.values()))
+        if room <= 0:
+            return 0
+        now = self._clock()
+        self._wake.clear()
+        claims = await self._store.claim_due(
+            now=now,
+            lease_until=now + self._settings.lease,
+            limit=min(room, self._settings.claim_batch),
+            per_endpoint=self._settings.endpoint_concurrency,
+            exclude_endpoints=self._saturated(),
+        )
+        for claim in claims:
+            self._dispatch(claim)
+        return len(claims)
+
+    def _saturated(self) -> list[str]:
+        cap = self._settings.endpoint_concurrency
+        return [
+            endpoint_id
+            for endpoint_id, count in self._in_flight.items()
+            if count + len(self._waiting.get(endpoint_id, ())) >= cap
+        ]
+
+    async def _idle(self) -> None:
+        """Sleep until woken, a slot frees up while full, the next delivery falls due, or the poll
+        interval passes (the fallback for messages written by other processes)."""
+        timeout = self._settings.poll_interval
+        full = len(self._tasks) >= self._settings.concurrency
+        if not full:
+            with contextlib.suppress(Exception):
+                due = await self._store.next_due()
+                if due is not None:
+                    timeout = min(timeout, max((due - self._clock()).total_seconds(), 0.001))
+        self._slot_freed.clear()
+        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _dispatch(self, claim: Claim) -> None:
+        if self._in_flight[claim.endpoint_id] >= self._settings.endpoint_concurrency:
+            self._waiting[claim.endpoint_id].append(claim)
+            return
+        self._in_flight[claim.endpoint_id] += 1
+        task = asyncio.create_task(self._send(claim))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, claim: Claim) -> None:
+        assert self._runner is not None
+        try:
+            result = await self._runner.run(claim)
+            self._results.append((claim, result))
+            self._results_ready.set()
+        except Exception:
+            log.exception("attempt for delivery %s failed unexpectedly", claim.delivery_id)
+        finally:
+            self._finished(claim.endpoint_id)
+
+    def _finished(self, endpoint_id: str) -> None:
+        self._in_flight[endpoint_id] -= 1
+        queue = self._waiting.get(endpoint_id)
+        if queue and not self._stopping:
+            self._dispatch(queue.popleft())
+        if not queue:
+            self._waiting.pop(endpoint_id, None)
+            if self._in_flight[endpoint_id] == 0:
+                del self._in_flight[endpoint_id]
+        self._slot_freed.set()
+
+    # -- writing results -----------------------------------------------------------------------
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._results_ready.wait()
+            self._results_ready.clear()
+            batch, self._results = self._results, []
+            if batch:
+                await self._flush(batch)
+            if self._stopping and not self._tasks and not self._results:
+                return
+
+    async def _flush(self, batch: list[tuple[Claim, AttemptResult]]) -> None:
+        # While one batch is being committed the next one accumulates: under load each commit
+        # carries many results, when idle a result is written at once.
+        delay = 0.05
+        while True:
+            try:
+                written = await self._store.record_results([r for _, r in batch], now=self._clock())
+                break
+            except Exception:
+                log.exception("writing %d attempt results failed; retrying", len(batch))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                if self._stopping and delay >= 5.0:
+                    return  # leases will expire; the deliveries are retried, never lost
+        if self._on_result is None:
+            return
+        for claim, result in batch:
+            if result.delivery_id in written:
+                try:
+                    await self._on_result(delivery_event(claim, result))
+                except Exception:
+                    log.exception("a delivery callback raised")

@@ -1,0 +1,1 @@
+"""The service: the ``Webhooks`` facade every adapter (Python API, CLI, HTTP, dashboard) goes through."""

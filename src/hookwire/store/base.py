@@ -1,0 +1,227 @@
+"""The ``Store``: everything the service and the worker need from a database, in domain words.
+
+``SQLiteStore`` and ``PostgresStore`` implement it; one contract suite tests both. Being an
+ABC, a backend that misses a method fails when it is constructed, not when it is first used.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from hookwire.core.types import (
+    Application,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EventType,
+    Message,
+    Page,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A delivery a worker holds under a lease, with all it needs to make the attempt.
+
+    ``lease_token`` fences the result: it is written only while the token is still current.
+    """
+
+    delivery_id: str
+    lease_token: int
+    message_id: str
+    app_id: str
+    endpoint_id: str
+    event_type: str
+    payload: bytes
+    message_headers: Mapping[str, str]
+    url: str
+    endpoint_headers: Mapping[str, str]
+    secrets: tuple[str, ...]
+    retry_schedule: tuple[float, ...] | None
+    attempts: int  # made before this one, ever
+    round_attempts: int  # made before this one, since the schedule (re)started
+    manual: bool
+    failing_since: datetime | None
+    endpoint_disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointHealth:
+    """What a result says about its endpoint: it works, it fails, or it must be disabled."""
+
+    succeeded: bool
+    disable_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """The outcome of one claim, to be written back if the claim's lease is still ours.
+
+    ``attempt`` is ``None`` when no request was made (the endpoint had been disabled).
+    """
+
+    delivery_id: str
+    lease_token: int
+    endpoint_id: str
+    status: DeliveryStatus
+    next_attempt_at: datetime | None
+    attempt: Attempt | None
+    health: EndpointHealth | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFilter:
+    event_types: tuple[str, ...] | None = None
+    before: datetime | None = None
+    after: datetime | None = None
+
+
+class Store(ABC):
+    """Persistence for hookwire. All methods are coroutines and safe to call concurrently."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def migrate(self) -> None:
+        """Apply every migration not applied yet."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    # -- applications ----------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_application(self, application: Application) -> Application:
+        """Insert; ``Conflict`` if its uid is taken."""
+
+    @abstractmethod
+    async def get_application(self, key: str) -> Application:
+        """By id or uid; ``NotFound`` if neither."""
+
+    @abstractmethod
+    async def list_applications(self, *, limit: int, iterator: str | None) -> Page[Application]: ...
+
+    @abstractmethod
+    async def update_application(self, application: Application) -> Application: ...
+
+    @abstractmethod
+    async def delete_application(self, app_id: str) -> None: ...
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        """Insert; ``Conflict`` if its uid is taken in its application."""
+
+    @abstractmethod
+    async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
+        """By id or uid within the application; ``NotFound`` otherwise."""
+
+    @abstractmethod
+    async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]: ...
+
+    @abstractmethod
+    async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        """Replace every mutable field (url, filter, headers, secrets, ...) of an existing endpoint."""
+
+    @abstractmethod
+    async def set_endpoint_disabled(
+        self, app_id: str, endpoint_id: str, *, disabled: bool, reason: str | None, now: datetime
+    ) -> Endpoint:
+        """Disable or enable, and record the change with its reason."""
+
+    @abstractmethod
+    async def delete_endpoint(self, app_id: str, endpoint_id: str) -> None: ...
+
+    # -- event types -----------------------------------------------------------------------
+
+    @abstractmethod
+    async def save_event_type(self, event_type: EventType) -> EventType:
+        """Insert or replace by name."""
+
+    @abstractmethod
+    async def get_event_type(self, name: str) -> EventType: ...
+
+    @abstractmethod
+    async def list_event_types(
+        self, *, limit: int, iterator: str | None, include_archived: bool
+    ) -> Page[EventType]: ...
+
+    # -- messages --------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        """Insert a message and fan it out, in one transaction, to every enabled endpoint of its
+        application whose filter matches.
+
+        If the application already has a message with the same ``event_id``, nothing is
+        written and that message is returned. Returns ``(message, created)``.
+        """
+
+    @abstractmethod
+    async def get_message(self, app_id: str, message_id: str) -> Message: ...
+
+    @abstractmethod
+    async def list_messages(
+        self, app_id: str, *, limit: int, iterator: str | None, where: MessageFilter
+    ) -> Page[Message]: ...
+
+    @abstractmethod
+    async def list_deliveries(self, app_id: str, message_id: str) -> list[Delivery]: ...
+
+    @abstractmethod
+    async def list_attempts(
+        self,
+        app_id: str,
+        *,
+        message_id: str | None = None,
+        endpoint_id: str | None = None,
+        limit: int,
+        iterator: str | None,
+    ) -> Page[Attempt]:
+        """Newest first, for one message and/or one endpoint."""
+
+    # -- delivery work ---------------------------------------------------------------------
+
+    @abstractmethod
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        per_endpoint: int,
+        exclude_endpoints: Sequence[str],
+    ) -> list[Claim]:
+        """Take up to ``limit`` deliveries that are due (or whose lease expired), oldest first,
+        at most ``per_endpoint`` for any one endpoint and none for ``exclude_endpoints``."""
+
+    @abstractmethod
+    async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
+        """Write results whose lease token is still current, in one transaction.
+
+        Returns the delivery ids written; the others were fenced off (another worker took over).
+        """
+
+    @abstractmethod
+    async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
+        """Hand back claims that were never attempted, due at once."""
+
+    @abstractmethod
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending delivery (or lease) falls due, if any."""
+
+    @abstractmethod
+    async def requeue(self, app_id: str, message_id: str, endpoint_id: str, *, now: datetime) -> Delivery:
+        """Resend: make the delivery due now with a fresh schedule, creating it if needed."""
+
+    @abstractmethod
+    async def recover(self, app_id: str, endpoint_id: str, *, since: datetime, now: datetime) -> int:
+        """Requeue every failed delivery of the endpoint whose message was created since ``since``."""
+
+    @abstractmethod
+    async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]: ...

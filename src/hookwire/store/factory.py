@@ -1,0 +1,17 @@
+"""Pick the store for a database URL."""
+
+from __future__ import annotations
+
+from hookwire.core.errors import ValidationError
+from hookwire.store.base import Store
+from hookwire.store.sqlite import SQLiteStore
+
+DEFAULT_DATABASE_URL = "sqlite:///hookwire.db"
+
+
+def open_store(database_url: str) -> Store:
+    """``sqlite:///path.db`` (the default) or, once supported, ``postgresql://...``."""
+    if database_url.startswith("sqlite:"):
+        return SQLiteStore.from_url(database_url)
+    scheme = database_url.split(":", 1)[0]
+    raise ValidationError(f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to/file.db")

@@ -1,0 +1,180 @@
+-- Named queries for SQLite. Parameters are :named. Times are integer milliseconds.
+
+-- name: insert_application
+INSERT INTO application (id, uid, name, retry_schedule, metadata, created_at, updated_at)
+VALUES (:id, :uid, :name, :retry_schedule, :metadata, :created_at, :updated_at)
+
+-- name: get_application
+SELECT * FROM application WHERE id = :key OR uid = :key LIMIT 1
+
+-- name: list_applications
+SELECT * FROM application WHERE id > :after ORDER BY id LIMIT :limit
+
+-- name: update_application
+UPDATE application
+SET uid = :uid, name = :name, retry_schedule = :retry_schedule, metadata = :metadata,
+    updated_at = :updated_at
+WHERE id = :id
+
+-- name: delete_application
+DELETE FROM application WHERE id = :id
+
+-- name: insert_endpoint
+INSERT INTO endpoint (id, app_id, uid, url, description, filter_types, headers, rate_limit, disabled,
+                      disabled_reason, retry_schedule, metadata, failing_since, secret, previous_secret,
+                      previous_secret_expires_at, created_at, updated_at)
+VALUES (:id, :app_id, :uid, :url, :description, :filter_types, :headers, :rate_limit, :disabled,
+        :disabled_reason, :retry_schedule, :metadata, :failing_since, :secret, :previous_secret,
+        :previous_secret_expires_at, :created_at, :updated_at)
+
+-- name: get_endpoint
+SELECT * FROM endpoint WHERE app_id = :app_id AND (id = :key OR uid = :key) LIMIT 1
+
+-- name: list_endpoints
+SELECT * FROM endpoint WHERE app_id = :app_id AND id > :after ORDER BY id LIMIT :limit
+
+-- name: update_endpoint
+UPDATE endpoint
+SET uid = :uid, url = :url, description = :description, filter_types = :filter_types,
+    headers = :headers, rate_limit = :rate_limit, retry_schedule = :retry_schedule,
+    metadata = :metadata, secret = :secret, previous_secret = :previous_secret,
+    previous_secret_expires_at = :previous_secret_expires_at, updated_at = :updated_at
+WHERE app_id = :app_id AND id = :id
+
+-- name: set_endpoint_disabled
+UPDATE endpoint
+SET disabled = :disabled, disabled_reason = :reason, failing_since = NULL, updated_at = :now
+WHERE app_id = :app_id AND id = :id
+
+-- name: insert_endpoint_event
+INSERT INTO endpoint_event (endpoint_id, kind, reason, at) VALUES (:endpoint_id, :kind, :reason, :at)
+
+-- name: delete_endpoint
+DELETE FROM endpoint WHERE app_id = :app_id AND id = :id
+
+-- name: fan_out_targets
+SELECT id, filter_types FROM endpoint WHERE app_id = :app_id AND disabled = 0
+
+-- name: save_event_type
+INSERT INTO event_type (name, description, schema, archived, created_at, updated_at)
+VALUES (:name, :description, :schema, :archived, :created_at, :updated_at)
+ON CONFLICT (name) DO UPDATE
+SET description = excluded.description, schema = excluded.schema, archived = excluded.archived,
+    updated_at = excluded.updated_at
+
+-- name: get_event_type
+SELECT * FROM event_type WHERE name = :name
+
+-- name: list_event_types
+SELECT * FROM event_type WHERE name > :after AND (:include_archived OR archived = 0) ORDER BY name LIMIT :limit
+
+-- name: insert_message
+INSERT INTO message (id, app_id, event_type, event_id, payload, headers, created_at)
+VALUES (:id, :app_id, :event_type, :event_id, :payload, :headers, :created_at)
+ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+
+-- name: get_message_by_event_id
+SELECT * FROM message WHERE app_id = :app_id AND event_id = :event_id
+
+-- name: insert_delivery
+INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, due_at, created_at, updated_at)
+VALUES (:id, :message_id, :endpoint_id, :app_id, 'pending', :due_at, :now, :now)
+
+-- name: get_message
+SELECT * FROM message WHERE app_id = :app_id AND id = :id
+
+-- name: list_messages
+SELECT * FROM message
+WHERE app_id = :app_id AND id < :before_id AND id >= :after_id
+  AND (:event_types IS NULL OR event_type IN (SELECT value FROM json_each(:event_types)))
+ORDER BY id DESC LIMIT :limit
+
+-- name: list_deliveries
+SELECT * FROM delivery WHERE app_id = :app_id AND message_id = :message_id ORDER BY endpoint_id
+
+-- name: list_attempts
+SELECT * FROM attempt
+WHERE app_id = :app_id AND id < :before_id
+  AND (:message_id IS NULL OR message_id = :message_id)
+  AND (:endpoint_id IS NULL OR endpoint_id = :endpoint_id)
+ORDER BY id DESC LIMIT :limit
+
+-- name: claim_due
+-- The inner scan walks the partial index in due order and stops after :scan rows, so the
+-- cost of a claim does not grow with the backlog; the window then keeps at most
+-- :per_endpoint deliveries of any one endpoint, so one busy endpoint cannot fill a batch.
+UPDATE delivery
+SET status = 'sending', lease_token = lease_token + 1, due_at = :lease_until, updated_at = :now
+WHERE id IN (
+    SELECT id FROM (
+        SELECT id, due_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS rank
+        FROM (
+            SELECT id, endpoint_id, due_at FROM delivery
+            WHERE status IN ('pending', 'sending') AND due_at <= :now
+              AND endpoint_id NOT IN (SELECT value FROM json_each(:exclude))
+            ORDER BY due_at LIMIT :scan
+        )
+    )
+    WHERE rank <= :per_endpoint ORDER BY due_at LIMIT :limit
+)
+RETURNING id, lease_token
+
+-- name: claim_details
+SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
+       d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,
+       e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since, e.disabled,
+       COALESCE(e.retry_schedule, a.retry_schedule) AS retry_schedule
+FROM delivery d
+JOIN message m ON m.id = d.message_id
+JOIN endpoint e ON e.id = d.endpoint_id
+JOIN application a ON a.id = d.app_id
+WHERE d.id IN (SELECT value FROM json_each(:ids))
+
+-- name: record_delivery
+UPDATE delivery
+SET status = :status, due_at = :due_at, updated_at = :now,
+    attempts = attempts + :counted, round_attempts = round_attempts + :counted
+WHERE id = :id AND lease_token = :lease_token AND status = 'sending'
+
+-- name: insert_attempt
+INSERT INTO attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at, duration_ms,
+                     status_code, response_body, error, error_detail, succeeded, trigger)
+VALUES (:id, :delivery_id, :message_id, :endpoint_id, :app_id, :number, :url, :started_at, :duration_ms,
+        :status_code, :response_body, :error, :error_detail, :succeeded, :trigger)
+
+-- name: endpoint_succeeded
+UPDATE endpoint SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL
+
+-- name: endpoint_failed
+UPDATE endpoint SET failing_since = :since WHERE id = :id AND failing_since IS NULL
+
+-- name: endpoint_auto_disable
+UPDATE endpoint SET disabled = 1, disabled_reason = :reason, failing_since = NULL, updated_at = :now
+WHERE id = :id AND disabled = 0
+
+-- name: release
+UPDATE delivery SET status = 'pending', due_at = :now, updated_at = :now
+WHERE id = :id AND lease_token = :lease_token AND status = 'sending'
+
+-- name: next_due
+SELECT min(due_at) AS due_at FROM delivery WHERE status IN ('pending', 'sending')
+
+-- name: requeue
+INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, manual, due_at, created_at, updated_at)
+VALUES (:id, :message_id, :endpoint_id, :app_id, 'pending', 1, :now, :now, :now)
+ON CONFLICT (message_id, endpoint_id) DO UPDATE
+SET status = 'pending', round_attempts = 0, manual = 1, due_at = :now, updated_at = :now
+WHERE delivery.status <> 'sending'
+RETURNING *
+
+-- name: get_delivery
+SELECT * FROM delivery WHERE message_id = :message_id AND endpoint_id = :endpoint_id
+
+-- name: recover
+UPDATE delivery
+SET status = 'pending', round_attempts = 0, manual = 1, due_at = :now, updated_at = :now
+WHERE endpoint_id = :endpoint_id AND app_id = :app_id AND status = 'failed'
+  AND message_id >= :since_id
+
+-- name: count_deliveries
+SELECT status, count(*) AS n FROM delivery WHERE (:app_id IS NULL OR app_id = :app_id) GROUP BY status

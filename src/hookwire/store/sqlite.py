@@ -1,0 +1,683 @@
+"""``SQLiteStore``: the embedded default.
+
+WAL with ``synchronous=FULL`` (an accepted message survives power loss, not only a crash),
+one writer thread with group commit (``sqlite_writer``), and one reader thread whose reads
+never wait for the writer (WAL readers see the last commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from hookwire.core import ids
+from hookwire.core.clock import from_ms, to_ms
+from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
+from hookwire.core.filters import matches
+from hookwire.core.types import (
+    Application,
+    Attempt,
+    AttemptError,
+    AttemptTrigger,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EventType,
+    Message,
+    Page,
+)
+from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
+from hookwire.store.sql import migrations, queries
+from hookwire.store.sqlite_writer import Writer
+
+T = TypeVar("T")
+Q = queries("sqlite")
+
+# How far past the batch size a claim looks, so that the per-endpoint cap can skip a busy
+# endpoint's deliveries and still fill the batch with others.
+CLAIM_SCAN_FACTOR = 4
+
+
+def sqlite_path(database_url: str) -> str:
+    """``sqlite:///relative.db``, ``sqlite:////abs/path.db`` or ``sqlite://:memory:`` -> a path."""
+    for prefix in ("sqlite:///", "sqlite://"):
+        if database_url.startswith(prefix):
+            path = database_url[len(prefix) :]
+            if not path:
+                raise ValidationError("the SQLite URL names no file: use sqlite:///hookwire.db")
+            return path
+    raise ValidationError(f"not a SQLite URL: {database_url!r}")
+
+
+class SQLiteStore(Store):
+    """A ``Store`` on one SQLite file."""
+
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+        self._path = str(path)
+        if self._path == ":memory:":
+            raise ValidationError("hookwire needs a database file; ':memory:' cannot be shared by threads")
+        self._busy_timeout_ms = busy_timeout_ms
+        try:
+            self._writer = Writer(self._connect)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        self._reader = concurrent.futures.ThreadPoolExecutor(1, "hookwire-sqlite-reader", self._open_reader)
+        self._reader_connection: sqlite3.Connection | None = None
+
+    @classmethod
+    def from_url(cls, database_url: str) -> SQLiteStore:
+        return cls(sqlite_path(database_url))
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        connection.row_factory = sqlite3.Row
+        connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        return connection
+
+    def _open_reader(self) -> None:
+        self._reader_connection = self._connect()
+
+    async def _read(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        def run() -> T:
+            assert self._reader_connection is not None
+            try:
+                return job(self._reader_connection)
+            except sqlite3.Error as exc:
+                raise StoreError(f"the database read failed: {exc}") from exc
+
+        return await asyncio.wrap_future(self._reader.submit(run))
+
+    async def _one(self, name: str, params: Mapping[str, Any], what: str) -> sqlite3.Row:
+        row = await self._read(lambda c: c.execute(Q[name], params).fetchone())
+        if row is None:
+            raise NotFound(f"{what} not found")
+        return row  # type: ignore[no-any-return]
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        await self._writer.submit(_migrate)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self._writer.close)
+        if self._reader_connection is not None:
+            connection = self._reader_connection
+            await asyncio.wrap_future(self._reader.submit(connection.close))
+        self._reader.shutdown(wait=True)
+
+    # -- applications ------------------------------------------------------------------------
+
+    async def create_application(self, application: Application) -> Application:
+        def write(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(Q["insert_application"], _application_params(application))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
+
+        await self._writer.submit(write)
+        return application
+
+    async def get_application(self, key: str) -> Application:
+        return _application(await self._one("get_application", {"key": key}, f"application {key!r}"))
+
+    async def list_applications(self, *, limit: int, iterator: str | None) -> Page[Application]:
+        rows = await self._read(
+            lambda c: c.execute(
+                Q["list_applications"], {"after": iterator or "", "limit": limit + 1}
+            ).fetchall()
+        )
+        return _page([_application(r) for r in rows], limit, lambda a: a.id)
+
+    async def update_application(self, application: Application) -> Application:
+        def write(c: sqlite3.Connection) -> None:
+            try:
+                cursor = c.execute(Q["update_application"], _application_params(application))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
+            if cursor.rowcount == 0:
+                raise NotFound(f"application {application.id!r} not found")
+
+        await self._writer.submit(write)
+        return application
+
+    async def delete_application(self, app_id: str) -> None:
+        await self._writer.submit(
+            _expect_one(Q["delete_application"], {"id": app_id}, f"application {app_id!r}")
+        )
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        def write(c: sqlite3.Connection) -> None:
+            try:
+                c.execute(Q["insert_endpoint"], _endpoint_params(endpoint))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
+
+        await self._writer.submit(write)
+        return endpoint
+
+    async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
+        row = await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
+        return _endpoint(row)
+
+    async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]:
+        params = {"app_id": app_id, "after": iterator or "", "limit": limit + 1}
+        rows = await self._read(lambda c: c.execute(Q["list_endpoints"], params).fetchall())
+        return _page([_endpoint(r) for r in rows], limit, lambda e: e.id)
+
+    async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        def write(c: sqlite3.Connection) -> None:
+            try:
+                cursor = c.execute(Q["update_endpoint"], _endpoint_params(endpoint))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
+            if cursor.rowcount == 0:
+                raise NotFound(f"endpoint {endpoint.id!r} not found")
+
+        await self._writer.submit(write)
+        return endpoint
+
+    async def set_endpoint_disabled(
+        self, app_id: str, endpoint_id: str, *, disabled: bool, reason: str | None, now: datetime
+    ) -> Endpoint:
+        def write(c: sqlite3.Connection) -> None:
+            params = {"app_id": app_id, "id": endpoint_id, "disabled": int(disabled), "reason": reason}
+            if c.execute(Q["set_endpoint_disabled"], {**params, "now": to_ms(now)}).rowcount == 0:
+                raise NotFound(f"endpoint {endpoint_id!r} not found")
+            kind = "disabled" if disabled else "enabled"
+            c.execute(
+                Q["insert_endpoint_event"],
+                {"endpoint_id": endpoint_id, "kind": kind, "reason": reason, "at": to_ms(now)},
+            )
+
+        await self._writer.submit(write)
+        return await self.get_endpoint(app_id, endpoint_id)
+
+    async def delete_endpoint(self, app_id: str, endpoint_id: str) -> None:
+        params = {"app_id": app_id, "id": endpoint_id}
+        await self._writer.submit(_expect_one(Q["delete_endpoint"], params, f"endpoint {endpoint_id!r}"))
+
+    # -- event types -------------------------------------------------------------------------
+
+    async def save_event_type(self, event_type: EventType) -> EventType:
+        params = {
+            "name": event_type.name,
+            "description": event_type.description,
+            "schema": _json_or_none(event_type.schema),
+            "archived": int(event_type.archived),
+            "created_at": to_ms(event_type.created_at),
+            "updated_at": to_ms(event_type.updated_at),
+        }
+        await self._writer.submit(lambda c: c.execute(Q["save_event_type"], params))
+        return await self.get_event_type(event_type.name)
+
+    async def get_event_type(self, name: str) -> EventType:
+        return _event_type(await self._one("get_event_type", {"name": name}, f"event type {name!r}"))
+
+    async def list_event_types(
+        self, *, limit: int, iterator: str | None, include_archived: bool
+    ) -> Page[EventType]:
+        params = {"after": iterator or "", "limit": limit + 1, "include_archived": int(include_archived)}
+        rows = await self._read(lambda c: c.execute(Q["list_event_types"], params).fetchall())
+        return _page([_event_type(r) for r in rows], limit, lambda e: e.name)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        return await self._writer.submit(lambda c: _create_message(c, message, to_ms(now)))
+
+    async def get_message(self, app_id: str, message_id: str) -> Message:
+        row = await self._one("get_message", {"app_id": app_id, "id": message_id}, f"message {message_id!r}")
+        return _message(row)
+
+    async def list_messages(
+        self, app_id: str, *, limit: int, iterator: str | None, where: MessageFilter
+    ) -> Page[Message]:
+        before_id = iterator or "~"  # '~' sorts after every id
+        if where.before is not None:
+            before_id = min(before_id, ids.lower_bound(ids.MESSAGE, to_ms(where.before)))
+        after_id = ids.lower_bound(ids.MESSAGE, to_ms(where.after)) if where.after is not None else ""
+        params = {
+            "app_id": app_id,
+            "before_id": before_id,
+            "after_id": after_id,
+            "event_types": _json_or_none(where.event_types),
+            "limit": limit + 1,
+        }
+        rows = await self._read(lambda c: c.execute(Q["list_messages"], params).fetchall())
+        return _page([_message(r) for r in rows], limit, lambda m: m.id)
+
+    async def list_deliveries(self, app_id: str, message_id: str) -> list[Delivery]:
+        params = {"app_id": app_id, "message_id": message_id}
+        rows = await self._read(lambda c: c.execute(Q["list_deliveries"], params).fetchall())
+        return [_delivery(r) for r in rows]
+
+    async def list_attempts(
+        self,
+        app_id: str,
+        *,
+        message_id: str | None = None,
+        endpoint_id: str | None = None,
+        limit: int,
+        iterator: str | None,
+    ) -> Page[Attempt]:
+        params = {
+            "app_id": app_id,
+            "message_id": message_id,
+            "endpoint_id": endpoint_id,
+            "before_id": iterator or "~",
+            "limit": limit + 1,
+        }
+        rows = await self._read(lambda c: c.execute(Q["list_attempts"], params).fetchall())
+        return _page([_attempt(r) for r in rows], limit, lambda a: a.id)
+
+    # -- delivery work -----------------------------------------------------------------------
+
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        per_endpoint: int,
+        exclude_endpoints: Sequence[str],
+    ) -> list[Claim]:
+        params = {
+            "now": to_ms(now),
+            "lease_until": to_ms(lease_until),
+            "limit": limit,
+            "scan": limit * CLAIM_SCAN_FACTOR,
+            "per_endpoint": per_endpoint,
+            "exclude": orjson.dumps(list(exclude_endpoints)).decode(),
+        }
+        return await self._writer.submit(lambda c: _claim(c, params, now))
+
+    async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
+        if not results:
+            return set()
+        return await self._writer.submit(lambda c: _record(c, results, to_ms(now)))
+
+    async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
+        if not claims:
+            return
+        rows = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
+        await self._writer.submit(lambda c: c.executemany(Q["release"], rows))
+
+    async def next_due(self) -> datetime | None:
+        row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())
+        return None if row is None or row["due_at"] is None else from_ms(row["due_at"])
+
+    async def requeue(self, app_id: str, message_id: str, endpoint_id: str, *, now: datetime) -> Delivery:
+        def write(c: sqlite3.Connection) -> sqlite3.Row:
+            params = {
+                "id": ids.new_id(ids.DELIVERY),
+                "message_id": message_id,
+                "endpoint_id": endpoint_id,
+                "app_id": app_id,
+                "now": to_ms(now),
+            }
+            row = c.execute(Q["requeue"], params).fetchone()
+            if row is None:  # already being sent right now: that attempt is the resend
+                row = c.execute(Q["get_delivery"], params).fetchone()
+            return row  # type: ignore[no-any-return]
+
+        return _delivery(await self._writer.submit(write))
+
+    async def recover(self, app_id: str, endpoint_id: str, *, since: datetime, now: datetime) -> int:
+        params = {
+            "app_id": app_id,
+            "endpoint_id": endpoint_id,
+            "since_id": ids.lower_bound(ids.MESSAGE, to_ms(since)),
+            "now": to_ms(now),
+        }
+        return await self._writer.submit(lambda c: c.execute(Q["recover"], params).rowcount)
+
+    async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]:
+        rows = await self._read(lambda c: c.execute(Q["count_deliveries"], {"app_id": app_id}).fetchall())
+        counts = dict.fromkeys(DeliveryStatus, 0)
+        counts.update({DeliveryStatus(r["status"]): r["n"] for r in rows})
+        return counts
+
+
+# -- writes run on the writer thread ---------------------------------------------------------
+
+
+def _migrate(c: sqlite3.Connection) -> None:
+    c.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migration (version INTEGER PRIMARY KEY, name TEXT, at INTEGER)"
+    )
+    applied = {row[0] for row in c.execute("SELECT version FROM schema_migration")}
+    for version, name, sql in migrations("sqlite"):
+        if version in applied:
+            continue
+        for statement in _statements(sql):
+            c.execute(statement)
+        c.execute(
+            "INSERT INTO schema_migration (version, name, at) VALUES (?, ?, ?)",
+            (version, name, int(time.time() * 1000)),
+        )
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (``executescript`` would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    if current.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in current.splitlines()
+    ):
+        raise StoreError("a migration ends with an incomplete statement")
+    return statements
+
+
+def _expect_one(sql: str, params: Mapping[str, Any], what: str) -> Callable[[sqlite3.Connection], None]:
+    def write(c: sqlite3.Connection) -> None:
+        if c.execute(sql, params).rowcount == 0:
+            raise NotFound(f"{what} not found")
+
+    return write
+
+
+def _create_message(c: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
+    cursor = c.execute(
+        Q["insert_message"],
+        {
+            "id": message.id,
+            "app_id": message.app_id,
+            "event_type": message.event_type,
+            "event_id": message.event_id,
+            "payload": message.payload,
+            "headers": orjson.dumps(dict(message.headers)).decode(),
+            "created_at": to_ms(message.created_at),
+        },
+    )
+    if cursor.rowcount == 0:
+        existing = c.execute(
+            Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
+        ).fetchone()
+        return _message(existing), False
+    targets = [
+        row["id"]
+        for row in c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
+        if matches(_json_tuple(row["filter_types"]), message.event_type)
+    ]
+    c.executemany(
+        Q["insert_delivery"],
+        [
+            {
+                "id": ids.new_id(ids.DELIVERY),
+                "message_id": message.id,
+                "endpoint_id": endpoint_id,
+                "app_id": message.app_id,
+                "due_at": now_ms,
+                "now": now_ms,
+            }
+            for endpoint_id in targets
+        ],
+    )
+    return message, True
+
+
+def _claim(c: sqlite3.Connection, params: Mapping[str, Any], now: datetime) -> list[Claim]:
+    tokens = {row["id"]: row["lease_token"] for row in c.execute(Q["claim_due"], params).fetchall()}
+    if not tokens:
+        return []
+    rows = c.execute(Q["claim_details"], {"ids": orjson.dumps(list(tokens)).decode()}).fetchall()
+    claims = [_claim_from_row(row, tokens[row["delivery_id"]], now) for row in rows]
+    claims.sort(key=lambda claim: claim.delivery_id)
+    return claims
+
+
+def _claim_from_row(row: sqlite3.Row, lease_token: int, now: datetime) -> Claim:
+    previous_expires = row["previous_secret_expires_at"]
+    secrets: tuple[str, ...] = (row["secret"],)
+    if row["previous_secret"] is not None and previous_expires is not None and to_ms(now) < previous_expires:
+        secrets = (row["secret"], row["previous_secret"])
+    return Claim(
+        delivery_id=row["delivery_id"],
+        lease_token=lease_token,
+        message_id=row["message_id"],
+        app_id=row["app_id"],
+        endpoint_id=row["endpoint_id"],
+        event_type=row["event_type"],
+        payload=row["payload"],
+        message_headers=orjson.loads(row["message_headers"]),
+        url=row["url"],
+        endpoint_headers=orjson.loads(row["endpoint_headers"]),
+        secrets=secrets,
+        retry_schedule=_json_tuple(row["retry_schedule"]),
+        attempts=row["attempts"],
+        round_attempts=row["round_attempts"],
+        manual=bool(row["manual"]),
+        failing_since=_time_or_none(row["failing_since"]),
+        endpoint_disabled=bool(row["disabled"]),
+    )
+
+
+def _record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> set[str]:
+    written: set[str] = set()
+    attempts, succeeded, failed = [], [], []
+    for result in results:
+        params = {
+            "id": result.delivery_id,
+            "lease_token": result.lease_token,
+            "status": result.status.value,
+            "due_at": None if result.next_attempt_at is None else to_ms(result.next_attempt_at),
+            "now": now_ms,
+            "counted": 0 if result.attempt is None else 1,
+        }
+        if c.execute(Q["record_delivery"], params).rowcount == 0:
+            continue  # fenced: another worker holds this delivery now, its result wins
+        written.add(result.delivery_id)
+        if result.attempt is not None:
+            attempts.append(_attempt_params(result.attempt))
+        health = result.health
+        if health is None:
+            continue
+        if health.disable_reason is not None:
+            _auto_disable(c, result.endpoint_id, health.disable_reason, now_ms)
+        elif health.succeeded:
+            succeeded.append({"id": result.endpoint_id})
+        elif result.attempt is not None:
+            failed.append({"id": result.endpoint_id, "since": to_ms(result.attempt.started_at)})
+    c.executemany(Q["insert_attempt"], attempts)
+    c.executemany(Q["endpoint_succeeded"], succeeded)
+    c.executemany(Q["endpoint_failed"], failed)
+    return written
+
+
+def _auto_disable(c: sqlite3.Connection, endpoint_id: str, reason: str, now_ms: int) -> None:
+    if c.execute(Q["endpoint_auto_disable"], {"id": endpoint_id, "reason": reason, "now": now_ms}).rowcount:
+        c.execute(
+            Q["insert_endpoint_event"],
+            {"endpoint_id": endpoint_id, "kind": "disabled", "reason": reason, "at": now_ms},
+        )
+
+
+# -- rows <-> domain -------------------------------------------------------------------------
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _json_tuple(value: str | None) -> tuple[Any, ...] | None:
+    return None if value is None else tuple(orjson.loads(value))
+
+
+def _time_or_none(value: int | None) -> datetime | None:
+    return None if value is None else from_ms(value)
+
+
+def _ms_or_none(value: datetime | None) -> int | None:
+    return None if value is None else to_ms(value)
+
+
+def _page(items: list[T], limit: int, key: Callable[[T], str]) -> Page[T]:
+    done = len(items) <= limit
+    items = items[:limit]
+    return Page(tuple(items), key(items[-1]) if items else None, done)
+
+
+def _application_params(a: Application) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "uid": a.uid,
+        "name": a.name,
+        "retry_schedule": _json_or_none(a.retry_schedule),
+        "metadata": orjson.dumps(dict(a.metadata)).decode(),
+        "created_at": to_ms(a.created_at),
+        "updated_at": to_ms(a.updated_at),
+    }
+
+
+def _application(row: sqlite3.Row) -> Application:
+    return Application(
+        id=row["id"],
+        uid=row["uid"],
+        name=row["name"],
+        retry_schedule=_json_tuple(row["retry_schedule"]),
+        metadata=orjson.loads(row["metadata"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def _endpoint_params(e: Endpoint) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "app_id": e.app_id,
+        "uid": e.uid,
+        "url": e.url,
+        "description": e.description,
+        "filter_types": _json_or_none(e.filter_types),
+        "headers": orjson.dumps(dict(e.headers)).decode(),
+        "rate_limit": e.rate_limit,
+        "disabled": int(e.disabled),
+        "disabled_reason": e.disabled_reason,
+        "retry_schedule": _json_or_none(e.retry_schedule),
+        "metadata": orjson.dumps(dict(e.metadata)).decode(),
+        "failing_since": _ms_or_none(e.failing_since),
+        "secret": e.secret,
+        "previous_secret": e.previous_secret,
+        "previous_secret_expires_at": _ms_or_none(e.previous_secret_expires_at),
+        "created_at": to_ms(e.created_at),
+        "updated_at": to_ms(e.updated_at),
+    }
+
+
+def _endpoint(row: sqlite3.Row) -> Endpoint:
+    return Endpoint(
+        id=row["id"],
+        app_id=row["app_id"],
+        uid=row["uid"],
+        url=row["url"],
+        description=row["description"],
+        filter_types=_json_tuple(row["filter_types"]),
+        headers=orjson.loads(row["headers"]),
+        rate_limit=row["rate_limit"],
+        disabled=bool(row["disabled"]),
+        disabled_reason=row["disabled_reason"],
+        retry_schedule=_json_tuple(row["retry_schedule"]),
+        metadata=orjson.loads(row["metadata"]),
+        failing_since=_time_or_none(row["failing_since"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=_time_or_none(row["previous_secret_expires_at"]),
+    )
+
+
+def _event_type(row: sqlite3.Row) -> EventType:
+    return EventType(
+        name=row["name"],
+        description=row["description"],
+        schema=None if row["schema"] is None else orjson.loads(row["schema"]),
+        archived=bool(row["archived"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def _message(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        app_id=row["app_id"],
+        event_type=row["event_type"],
+        event_id=row["event_id"],
+        payload=row["payload"],
+        headers=orjson.loads(row["headers"]),
+        created_at=from_ms(row["created_at"]),
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    status = DeliveryStatus(row["status"])
+    live = status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    return Delivery(
+        id=row["id"],
+        message_id=row["message_id"],
+        endpoint_id=row["endpoint_id"],
+        app_id=row["app_id"],
+        status=status,
+        attempts=row["attempts"],
+        next_attempt_at=_time_or_none(row["due_at"]) if live else None,
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def _attempt_params(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "delivery_id": a.delivery_id,
+        "message_id": a.message_id,
+        "endpoint_id": a.endpoint_id,
+        "app_id": a.app_id,
+        "number": a.number,
+        "url": a.url,
+        "started_at": to_ms(a.started_at),
+        "duration_ms": a.duration_ms,
+        "status_code": a.status_code,
+        "response_body": a.response_body,
+        "error": None if a.error is None else a.error.value,
+        "error_detail": a.error_detail,
+        "succeeded": int(a.succeeded),
+        "trigger": a.trigger.value,
+    }
+
+
+def _attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        message_id=row["message_id"],
+        endpoint_id=row["endpoint_id"],
+        app_id=row["app_id"],
+        number=row["number"],
+        url=row["url"],
+        started_at=from_ms(row["started_at"]),
+        duration_ms=row["duration_ms"],
+        status_code=row["status_code"],
+        response_body=row["response_body"],
+        error=None if row["error"] is None else AttemptError(row["error"]),
+        error_detail=row["error_detail"],
+        succeeded=bool(row["succeeded"]),
+        trigger=AttemptTrigger(row["trigger"]),
+    )

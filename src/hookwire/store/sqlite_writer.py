@@ -1,0 +1,132 @@
+"""One writer thread per SQLite database, with group commit.
+
+SQLite allows one writer at a time, and with ``synchronous=FULL`` every commit waits for an
+fsync. Rather than have each caller take the write lock and pay that fsync alone, callers hand
+their write (a function of the connection) to this thread, which runs everything queued in
+one transaction, a savepoint around each job so that one failure does not undo the others,
+and commits once. Under load many messages share one fsync; when idle a write commits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from hookwire.core.errors import HookwireError, StoreError
+
+T = TypeVar("T")
+Job = tuple[Callable[[sqlite3.Connection], Any], concurrent.futures.Future[Any]]
+
+MAX_JOBS_PER_COMMIT = 512
+
+
+class Writer:
+    """Runs write jobs on one connection in one thread, grouping them into transactions."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        self._connect = connect
+        self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, name="hookwire-sqlite-writer", daemon=True)
+        self._thread.start()
+        self._ready.result()
+
+    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._jobs.put((job, future))
+        return await asyncio.wrap_future(future)
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            connection = self._connect()
+        except BaseException as exc:  # surfaced to whoever constructed the writer
+            self._ready.set_exception(exc)
+            return
+        self._ready.set_result(None)
+        try:
+            while True:
+                first = self._jobs.get()
+                if first is None:
+                    return
+                batch = [first]
+                stop = self._drain(batch)
+                self._commit(connection, batch)
+                if stop:
+                    return
+        finally:
+            connection.close()
+
+    def _drain(self, batch: list[Job]) -> bool:
+        while len(batch) < MAX_JOBS_PER_COMMIT:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return False
+            if job is None:
+                return True
+            batch.append(job)
+        return False
+
+    def _commit(self, connection: sqlite3.Connection, batch: list[Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            for job, _ in batch:
+                outcomes.append(_run_in_savepoint(connection, job))
+            connection.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            error = StoreError(f"the database write failed: {exc}")
+            error.__cause__ = exc
+            for _, future in batch:
+                _settle(future, False, error)
+            return
+        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+            _settle(future, ok, value)
+
+
+def _run_in_savepoint(
+    connection: sqlite3.Connection, job: Callable[[sqlite3.Connection], Any]
+) -> tuple[bool, Any]:
+    connection.execute("SAVEPOINT job")
+    try:
+        value = job(connection)
+    except HookwireError as exc:
+        connection.execute("ROLLBACK TO job")
+        connection.execute("RELEASE job")
+        return False, exc
+    except sqlite3.Error as exc:
+        if not connection.in_transaction:
+            raise  # the whole transaction is gone (disk full, I/O error): fail the batch
+        connection.execute("ROLLBACK TO job")
+        connection.execute("RELEASE job")
+        error = StoreError(f"the database write failed: {exc}")
+        error.__cause__ = exc
+        return False, error
+    except Exception as exc:
+        connection.execute("ROLLBACK TO job")
+        connection.execute("RELEASE job")
+        return False, exc
+    connection.execute("RELEASE job")
+    return True, value
+
+
+def _settle(future: concurrent.futures.Future[Any], ok: bool, value: Any) -> None:
+    # The caller may have been cancelled meanwhile; its write stands, nobody waits for the answer.
+    try:
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+    except concurrent.futures.InvalidStateError:
+        pass

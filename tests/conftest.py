@@ -1,0 +1,58 @@
+"""Shared fixtures: a fresh SQLite database per test, a scripted receiver on 127.0.0.1, and an
+engine that may deliver to loopback with a fast retry schedule."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from hookwire import Settings, Webhooks
+from hookwire.testing import Receiver
+
+#: Fast enough for tests, slow enough that retries are distinguishable.
+TEST_SCHEDULE = (0, 0.05, 0.05, 0.05)
+LOOPBACK = ["127.0.0.0/8"]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hookwire.db'}"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        allow_networks=LOOPBACK, retry_schedule=TEST_SCHEDULE, retry_jitter=0.0, poll_interval=0.2
+    )
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with Receiver() as running:
+        yield running
+
+
+@pytest.fixture
+async def hooks(database_url: str, settings: Settings) -> AsyncIterator[Webhooks]:
+    async with Webhooks(database_url, settings=settings) as engine:
+        yield engine
+
+
+HooksFactory = Callable[..., Awaitable[Webhooks]]
+
+
+@pytest.fixture
+async def make_hooks(database_url: str) -> AsyncIterator[HooksFactory]:
+    """Open engines with other settings on the test's database; all are closed afterwards."""
+    opened: list[Webhooks] = []
+
+    async def make(settings: Settings | None = None, *, worker: bool = True) -> Webhooks:
+        engine = await Webhooks(database_url, settings=settings, worker=worker).open()
+        opened.append(engine)
+        return engine
+
+    yield make
+    for engine in opened:
+        await engine.close()

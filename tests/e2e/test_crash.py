@@ -1,0 +1,87 @@
+"""A worker process killed with deliveries in flight loses nothing: after a restart every
+accepted message arrives at least once, and duplicates carry the same webhook-id."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hookwire import DeliveryStatus, Webhooks
+from hookwire.testing import Receiver, Reply
+
+MESSAGES = 300
+
+
+def start_worker(database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "hookwire",
+        "worker",
+        "--database-url",
+        database_url,
+        "--allow-network",
+        "127.0.0.0/8",
+        "--lease-seconds",
+        "2",
+        "--request-timeout",
+        "1",
+        "--poll-interval",
+        "0.2",
+        "--concurrency",
+        "32",
+    ]
+    with log.open("ab") as output:
+        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_sigkill_with_deliveries_in_flight_loses_nothing(database_url: str, tmp_path: Path) -> None:
+    async with Receiver(default=Reply(200, delay=0.05)) as receiver:
+        async with Webhooks(database_url, worker=False) as hooks:
+            await hooks.add("order.created", receiver.url)
+            accepted = {(await hooks.trigger("order.created", {"n": n})).id for n in range(MESSAGES)}
+
+        log = tmp_path / "worker.log"
+        first = start_worker(database_url, log)
+        try:
+            await receiver.wait_for(MESSAGES // 4, timeout=30)
+        finally:
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+        seen_at_kill = len(receiver.requests)
+        assert seen_at_kill < MESSAGES, "the worker finished before it could be killed"
+
+        second = start_worker(database_url, log)
+        try:
+            # Done when every delivery is recorded as succeeded: the ones in flight at the kill
+            # come back once their lease expires.
+            async with Webhooks(database_url, worker=False) as hooks:
+                for _ in range(600):
+                    counts = await hooks.store.count_deliveries()
+                    if counts[DeliveryStatus.SUCCEEDED] == MESSAGES:
+                        break
+                    await asyncio.sleep(0.05)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert second.wait(timeout=30) == 0, log.read_text()
+
+    received = Counter(r.webhook_id for r in receiver.requests)
+    lost = accepted - set(received)
+    duplicates = sum(count - 1 for count in received.values())
+    print(
+        f"\ncrash test: {MESSAGES} accepted, {seen_at_kill} seen at the kill, "
+        f"lost {len(lost)}, duplicates {duplicates}"
+    )
+    assert lost == set()
+    # Only requests in flight at the kill (at most the worker's concurrency) can be repeated.
+    assert duplicates <= 32
+    assert counts[DeliveryStatus.SUCCEEDED] == MESSAGES
