@@ -8,7 +8,10 @@ from hookwire.core.errors import ValidationError
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, to the millisecond: the precision stored, so a value written and read back
+    compares equal."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
 
 
 def require_utc(value: datetime, name: str = "datetime") -> datetime:

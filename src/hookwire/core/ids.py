@@ -10,6 +10,7 @@ random part is incremented) so that a page boundary never splits a burst out of 
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -26,6 +27,14 @@ ATTEMPT = "atmpt"
 
 _lock = threading.Lock()
 _last = 0
+# Random bits come from the OS in blocks: one getrandom() call per id costs more than the rest
+# of making the id.
+# The pool is refilled in a forked child, which would otherwise repeat its parent's ids.
+_POOL_SIZE = 4096
+_RANDOM_BYTES = _RANDOM_BITS // 8
+_pool = b""
+_offset = _POOL_SIZE
+_pool_pid = 0
 
 
 def _encode(number: int) -> str:
@@ -37,9 +46,13 @@ def _encode(number: int) -> str:
 
 
 def _next_value(now_ms: int) -> int:
-    global _last
-    candidate = (now_ms << _RANDOM_BITS) | secrets.randbits(_RANDOM_BITS)
+    global _last, _pool, _offset, _pool_pid
     with _lock:
+        if _offset + _RANDOM_BYTES > _POOL_SIZE or _pool_pid != os.getpid():
+            _pool, _offset, _pool_pid = secrets.token_bytes(_POOL_SIZE), 0, os.getpid()
+        random_part = int.from_bytes(_pool[_offset : _offset + _RANDOM_BYTES])
+        _offset += _RANDOM_BYTES
+        candidate = (now_ms << _RANDOM_BITS) | random_part
         if candidate <= _last:
             candidate = _last + 1
         _last = candidate

@@ -3,9 +3,10 @@ in batches. Everything it decides comes from the policy; this is the thin loop t
 
 Concurrency is bounded twice: ``concurrency`` requests in flight in all, and
 ``endpoint_concurrency`` to any one endpoint, so one slow receiver cannot take every slot.
-Deliveries claimed for an endpoint that is at its cap wait in a small local queue; endpoints
-whose queue is full are left out of the next claim, so a busy endpoint's backlog stays in the
-database, where any worker may take it.
+A worker holds at most twice the cap for an endpoint: the cap in flight and as many waiting
+in a local queue, so that a finished request is followed at once without a round trip to the
+database. The rest of a busy endpoint's backlog stays in the database, where any worker may
+take it; the wait in the queue is at most one request's timeout, well inside the lease.
 """
 
 from __future__ import annotations
@@ -52,8 +53,9 @@ class Worker:
         self._on_result = on_result
         self._clock = clock
         self._rng = rng
-        self._wake = asyncio.Event()
-        self._slot_freed = asyncio.Event()
+        # Set when it is worth claiming again: a message was created here, or room freed up.
+        # Cleared just before each claim, so that a signal during a claim is never lost.
+        self._look = asyncio.Event()
         self._results: list[tuple[Claim, AttemptResult]] = []
         self._results_ready = asyncio.Event()
         self._in_flight: dict[str, int] = defaultdict(int)
@@ -69,7 +71,7 @@ class Worker:
 
     def wake(self) -> None:
         """Look for due deliveries now (a message was just created)."""
-        self._wake.set()
+        self._look.set()
 
     async def start(self) -> None:
         self._transport = Transport(self._settings)
@@ -81,8 +83,7 @@ class Worker:
         """Stop claiming, let requests in flight finish for up to ``grace`` seconds, write every
         result, hand back what was claimed but not started, and close connections."""
         self._stopping = True
-        self._wake.set()
-        self._slot_freed.set()
+        self._look.set()
         if self._main is not None:
             await self._main
         waiting = [claim for queue in self._waiting.values() for claim in queue]
@@ -131,47 +132,46 @@ class Worker:
         if room <= 0:
             return 0
         now = self._clock()
-        self._wake.clear()
+        self._look.clear()
         claims = await self._store.claim_due(
             now=now,
             lease_until=now + self._settings.lease,
             limit=min(room, self._settings.claim_batch),
-            per_endpoint=self._settings.endpoint_concurrency,
-            exclude_endpoints=self._saturated(),
+            per_endpoint=self._held_cap,
+            room=self._room(),
         )
         for claim in claims:
             self._dispatch(claim)
         return len(claims)
 
-    def _saturated(self) -> list[str]:
-        cap = self._settings.endpoint_concurrency
-        return [
-            endpoint_id
+    @property
+    def _held_cap(self) -> int:
+        return 2 * self._settings.endpoint_concurrency
+
+    def _room(self) -> dict[str, int]:
+        """How many more deliveries this worker may hold for each endpoint it holds some of."""
+        return {
+            endpoint_id: max(self._held_cap - count - len(self._waiting.get(endpoint_id, ())), 0)
             for endpoint_id, count in self._in_flight.items()
-            if count + len(self._waiting.get(endpoint_id, ())) >= cap
-        ]
+        }
 
     async def _idle(self) -> None:
-        """Sleep until woken, a slot frees up while full, the next delivery falls due, or the poll
-        interval passes (the fallback for messages written by other processes)."""
+        """Sleep until there is reason to claim: woken (a message was created here), room
+        freed up while work is in hand, the next delivery falls due, or the poll interval
+        passed (the fallback for messages written by other processes)."""
         timeout = self._settings.poll_interval
-        full = len(self._tasks) >= self._settings.concurrency
-        if not full:
-            with contextlib.suppress(Exception):
-                due = await self._store.next_due()
-                if due is not None:
-                    timeout = min(timeout, max((due - self._clock()).total_seconds(), 0.001))
-        self._slot_freed.clear()
-        waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._slot_freed.wait())]
-        try:
-            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waits:
-                waiter.cancel()
+        with contextlib.suppress(Exception):
+            due = await self._store.next_due()
+            # A delivery already due that the last claim left behind belongs to an endpoint
+            # without room here; freed room will set ``_look``.
+            if due is not None and (wait := (due - self._clock()).total_seconds()) > 0:
+                timeout = min(timeout, wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._look.wait(), timeout)
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            await asyncio.wait_for(self._look.wait(), seconds)
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -202,9 +202,14 @@ class Worker:
             self._dispatch(queue.popleft())
         if not queue:
             self._waiting.pop(endpoint_id, None)
-            if self._in_flight[endpoint_id] == 0:
-                del self._in_flight[endpoint_id]
-        self._slot_freed.set()
+        held = self._in_flight[endpoint_id] + len(queue or ())
+        if held == 0:
+            del self._in_flight[endpoint_id]
+        # Claim again once there is room for a worthwhile batch, not after every request: each
+        # claim is a transaction.
+        cap = self._settings.endpoint_concurrency
+        if held <= cap or len(self._tasks) <= self._settings.concurrency // 2:
+            self._look.set()
 
     # -- writing results -----------------------------------------------------------------------
 

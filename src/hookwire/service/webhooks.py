@@ -20,7 +20,7 @@ from typing import Any, Self
 
 from hookwire.core.clock import utcnow
 from hookwire.core.settings import Settings
-from hookwire.core.types import Delivery, DeliveryStatus, Endpoint, Message
+from hookwire.core.types import Delivery, Endpoint, Message
 from hookwire.delivery.attempt import DeliveryEvent
 from hookwire.delivery.worker import Worker
 from hookwire.service.applications import DEFAULT_APP_UID, Applications
@@ -163,12 +163,9 @@ class Webhooks:
 
     # -- waiting (scripts and tests) -----------------------------------------------------------
 
-    async def wait_until_idle(self, *, timeout: float = 30.0, app: str | None = None) -> None:
+    async def wait_until_idle(self, *, timeout: float = 30.0) -> None:
         """Wait until no delivery is pending or being sent (``TimeoutError`` after ``timeout``)."""
         async with asyncio.timeout(timeout):
-            while True:
-                application = None if app is None else (await self.apps.get(app)).id
-                counts = await self.store.count_deliveries(application)
-                if counts[DeliveryStatus.PENDING] == 0 and counts[DeliveryStatus.SENDING] == 0:
-                    return
+            # Polling, because deliveries may be worked by other processes on the same database.
+            while await self.store.next_due() is not None:  # noqa: ASYNC110
                 await asyncio.sleep(0.02)

@@ -195,10 +195,13 @@ class Store(ABC):
         lease_until: datetime,
         limit: int,
         per_endpoint: int,
-        exclude_endpoints: Sequence[str],
+        room: Mapping[str, int],
     ) -> list[Claim]:
-        """Take up to ``limit`` deliveries that are due (or whose lease expired), oldest first,
-        at most ``per_endpoint`` for any one endpoint and none for ``exclude_endpoints``."""
+        """Take up to ``limit`` deliveries that are due (or whose lease expired), oldest first:
+        at most ``room[endpoint_id]`` for an endpoint listed there, ``per_endpoint`` for others.
+
+        The look-ahead is bounded, so the cost does not grow with the backlog; deliveries of
+        endpoints without room are skipped, not waited for."""
 
     @abstractmethod
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:

@@ -43,7 +43,7 @@ Q = queries("sqlite")
 
 # How far past the batch size a claim looks, so that the per-endpoint cap can skip a busy
 # endpoint's deliveries and still fill the batch with others.
-CLAIM_SCAN_FACTOR = 4
+CLAIM_SCAN_FACTOR = 2
 
 
 def sqlite_path(database_url: str) -> str:
@@ -292,7 +292,7 @@ class SQLiteStore(Store):
         lease_until: datetime,
         limit: int,
         per_endpoint: int,
-        exclude_endpoints: Sequence[str],
+        room: Mapping[str, int],
     ) -> list[Claim]:
         params = {
             "now": to_ms(now),
@@ -300,7 +300,7 @@ class SQLiteStore(Store):
             "limit": limit,
             "scan": limit * CLAIM_SCAN_FACTOR,
             "per_endpoint": per_endpoint,
-            "exclude": orjson.dumps(list(exclude_endpoints)).decode(),
+            "room": orjson.dumps(dict(room)).decode(),
         }
         return await self._writer.submit(lambda c: _claim(c, params, now))
 
@@ -316,7 +316,7 @@ class SQLiteStore(Store):
         await self._writer.submit(lambda c: c.executemany(Q["release"], rows))
 
     async def next_due(self) -> datetime | None:
-        row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())
+        row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())  # via the partial index
         return None if row is None or row["due_at"] is None else from_ms(row["due_at"])
 
     async def requeue(self, app_id: str, message_id: str, endpoint_id: str, *, now: datetime) -> Delivery:

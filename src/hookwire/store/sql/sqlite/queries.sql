@@ -100,22 +100,26 @@ WHERE app_id = :app_id AND id < :before_id
 ORDER BY id DESC LIMIT :limit
 
 -- name: claim_due
--- The inner scan walks the partial index in due order and stops after :scan rows, so the
--- cost of a claim does not grow with the backlog; the window then keeps at most
--- :per_endpoint deliveries of any one endpoint, so one busy endpoint cannot fill a batch.
+-- The inner scan walks the partial index in due order and stops after :scan rows, so a claim
+-- costs the same however large the backlog. The window then keeps, per endpoint, no more than
+-- the room the worker has for it (:room, a JSON object endpoint id -> room; :per_endpoint for
+-- endpoints it holds nothing of), so a busy endpoint cannot fill a batch. Filtering after the
+-- bounded scan, not inside it, matters: inside, an endpoint with a deep backlog and no room
+-- would make the scan walk its whole backlog on every claim.
 UPDATE delivery
 SET status = 'sending', lease_token = lease_token + 1, due_at = :lease_until, updated_at = :now
 WHERE id IN (
     SELECT id FROM (
-        SELECT id, due_at, row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS rank
+        SELECT id, endpoint_id, due_at,
+               row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS rank
         FROM (
             SELECT id, endpoint_id, due_at FROM delivery
             WHERE status IN ('pending', 'sending') AND due_at <= :now
-              AND endpoint_id NOT IN (SELECT value FROM json_each(:exclude))
             ORDER BY due_at LIMIT :scan
         )
     )
-    WHERE rank <= :per_endpoint ORDER BY due_at LIMIT :limit
+    WHERE rank <= coalesce(json_extract(:room, '$."' || endpoint_id || '"'), :per_endpoint)
+    ORDER BY due_at LIMIT :limit
 )
 RETURNING id, lease_token
 
@@ -157,7 +161,7 @@ UPDATE delivery SET status = 'pending', due_at = :now, updated_at = :now
 WHERE id = :id AND lease_token = :lease_token AND status = 'sending'
 
 -- name: next_due
-SELECT min(due_at) AS due_at FROM delivery WHERE status IN ('pending', 'sending')
+SELECT due_at FROM delivery WHERE status IN ('pending', 'sending') ORDER BY due_at LIMIT 1
 
 -- name: requeue
 INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, manual, due_at, created_at, updated_at)

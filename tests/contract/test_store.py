@@ -1,0 +1,297 @@
+"""What every Store must do, in domain words. Runs against each backend."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+
+import pytest
+
+from hookwire.core import ids
+from hookwire.core.clock import utcnow
+from hookwire.core.errors import Conflict, NotFound
+from hookwire.core.types import (
+    Application,
+    Attempt,
+    AttemptTrigger,
+    DeliveryStatus,
+    Endpoint,
+    EventType,
+    Message,
+)
+from hookwire.store.base import AttemptResult, Claim, EndpointHealth, MessageFilter, Store
+
+LEASE = timedelta(seconds=30)
+
+
+def application(uid: str | None = None) -> Application:
+    now = utcnow()
+    return Application(ids.new_id(ids.APPLICATION), uid, uid or "app", None, {}, now, now)
+
+
+def endpoint(
+    app: Application, *, uid: str | None = None, filter_types: tuple[str, ...] | None = None
+) -> Endpoint:
+    now = utcnow()
+    return Endpoint(
+        id=ids.new_id(ids.ENDPOINT),
+        app_id=app.id,
+        uid=uid,
+        url="https://example.com/hook",
+        description="",
+        filter_types=filter_types,
+        headers={"X-Token": "t"},
+        rate_limit=None,
+        disabled=False,
+        disabled_reason=None,
+        retry_schedule=None,
+        metadata={},
+        failing_since=None,
+        created_at=now,
+        updated_at=now,
+        secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    )
+
+
+def message(app: Application, event_type: str = "order.created", event_id: str | None = None) -> Message:
+    return Message(ids.new_id(ids.MESSAGE), app.id, event_type, event_id, b'{"n":1}', {}, utcnow())
+
+
+async def claim_all(store: Store, now: datetime | None = None, **kwargs: object) -> list[Claim]:
+    now = now or utcnow()
+    options: dict[str, object] = {"limit": 100, "per_endpoint": 100, "room": {}}
+    options.update(kwargs)
+    return await store.claim_due(now=now, lease_until=now + LEASE, **options)  # type: ignore[arg-type]
+
+
+def result(
+    claim: Claim, status: DeliveryStatus, *, code: int = 200, health: EndpointHealth | None = None
+) -> AttemptResult:
+    now = utcnow()
+    attempt = Attempt(
+        id=ids.new_id(ids.ATTEMPT),
+        delivery_id=claim.delivery_id,
+        message_id=claim.message_id,
+        endpoint_id=claim.endpoint_id,
+        app_id=claim.app_id,
+        number=claim.attempts + 1,
+        url=claim.url,
+        started_at=now,
+        duration_ms=3,
+        status_code=code,
+        response_body=b"ok",
+        error=None,
+        error_detail=None,
+        succeeded=status is DeliveryStatus.SUCCEEDED,
+        trigger=AttemptTrigger.SCHEDULED,
+    )
+    next_at = now + timedelta(seconds=5) if status is DeliveryStatus.PENDING else None
+    return AttemptResult(
+        claim.delivery_id, claim.lease_token, claim.endpoint_id, status, next_at, attempt, health
+    )
+
+
+async def test_applications_by_id_and_uid(store: Store) -> None:
+    app = await store.create_application(application("acme"))
+    assert await store.get_application(app.id) == app
+    assert await store.get_application("acme") == app
+    with pytest.raises(Conflict):
+        await store.create_application(application("acme"))
+    with pytest.raises(NotFound):
+        await store.get_application("nobody")
+
+
+async def test_lists_page_by_id(store: Store) -> None:
+    created = [await store.create_application(application(f"a{i}")) for i in range(5)]
+    first = await store.list_applications(limit=2, iterator=None)
+    assert [a.id for a in first.items] == [a.id for a in created[:2]]
+    assert not first.done
+    rest = await store.list_applications(limit=10, iterator=first.iterator)
+    assert [a.id for a in rest.items] == [a.id for a in created[2:]]
+    assert rest.done
+
+
+async def test_endpoints_belong_to_their_application(store: Store) -> None:
+    app = await store.create_application(application("a"))
+    other = await store.create_application(application("b"))
+    ep = await store.create_endpoint(endpoint(app, uid="main"))
+    assert await store.get_endpoint(app.id, "main") == ep
+    with pytest.raises(NotFound):
+        await store.get_endpoint(other.id, ep.id)
+    with pytest.raises(Conflict):
+        await store.create_endpoint(endpoint(app, uid="main"))
+    await store.create_endpoint(endpoint(other, uid="main"))  # uids are per application
+
+    changed = dataclasses.replace(ep, url="https://example.org/new", filter_types=("a.*",))
+    await store.update_endpoint(changed)
+    assert (await store.get_endpoint(app.id, ep.id)).filter_types == ("a.*",)
+
+    disabled = await store.set_endpoint_disabled(app.id, ep.id, disabled=True, reason="manual", now=utcnow())
+    assert disabled.disabled
+    assert disabled.disabled_reason == "manual"
+    await store.delete_endpoint(app.id, ep.id)
+    with pytest.raises(NotFound):
+        await store.get_endpoint(app.id, ep.id)
+
+
+async def test_event_types(store: Store) -> None:
+    now = utcnow()
+    await store.save_event_type(EventType("a.b", "first", {"type": "object"}, False, now, now))
+    await store.save_event_type(EventType("a.b", "second", None, False, now, now))
+    await store.save_event_type(EventType("c.d", "", None, True, now, now))
+    assert (await store.get_event_type("a.b")).description == "second"
+    visible = await store.list_event_types(limit=10, iterator=None, include_archived=False)
+    assert [e.name for e in visible.items] == ["a.b"]
+    everything = await store.list_event_types(limit=10, iterator=None, include_archived=True)
+    assert [e.name for e in everything.items] == ["a.b", "c.d"]
+
+
+async def test_message_fans_out_to_matching_enabled_endpoints(store: Store) -> None:
+    app = await store.create_application(application())
+    orders = await store.create_endpoint(endpoint(app, filter_types=("order.*",)))
+    everything = await store.create_endpoint(endpoint(app))
+    await store.create_endpoint(endpoint(app, filter_types=("invoice.paid",)))
+    off = await store.create_endpoint(endpoint(app))
+    await store.set_endpoint_disabled(app.id, off.id, disabled=True, reason="x", now=utcnow())
+
+    msg, created = await store.create_message(message(app), now=utcnow())
+    assert created
+    deliveries = await store.list_deliveries(app.id, msg.id)
+    assert {d.endpoint_id for d in deliveries} == {orders.id, everything.id}
+    assert all(d.status is DeliveryStatus.PENDING and d.attempts == 0 for d in deliveries)
+
+
+async def test_event_id_makes_creation_idempotent(store: Store) -> None:
+    app = await store.create_application(application())
+    await store.create_endpoint(endpoint(app))
+    first, created = await store.create_message(message(app, event_id="e1"), now=utcnow())
+    again, created_again = await store.create_message(message(app, event_id="e1"), now=utcnow())
+    assert created
+    assert not created_again
+    assert again.id == first.id
+    assert len(await store.list_deliveries(app.id, first.id)) == 1
+
+
+async def test_claims_lease_and_fence(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    msg, _ = await store.create_message(message(app), now=utcnow())
+
+    [claim] = await claim_all(store)
+    assert claim.message_id == msg.id
+    assert claim.payload == b'{"n":1}'
+    assert claim.endpoint_headers == {"X-Token": "t"}
+    assert await claim_all(store) == []  # leased
+
+    # The lease expires; another worker takes over with a new token...
+    later = utcnow() + LEASE + timedelta(seconds=1)
+    [taken_over] = await claim_all(store, later)
+    assert taken_over.lease_token > claim.lease_token
+    # ...so the first worker's late result is fenced off, and the new owner's result stands.
+    assert await store.record_results([result(claim, DeliveryStatus.FAILED)], now=utcnow()) == set()
+    written = await store.record_results([result(taken_over, DeliveryStatus.SUCCEEDED)], now=utcnow())
+    assert written == {claim.delivery_id}
+    [delivery] = await store.list_deliveries(app.id, msg.id)
+    assert delivery.status is DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 1
+    attempts = await store.list_attempts(app.id, endpoint_id=ep.id, limit=10, iterator=None)
+    assert [a.status_code for a in attempts.items] == [200]
+
+
+async def test_claims_respect_room_per_endpoint(store: Store) -> None:
+    app = await store.create_application(application())
+    busy = await store.create_endpoint(endpoint(app))
+    for _ in range(10):
+        await store.create_message(message(app), now=utcnow())
+    quiet = await store.create_endpoint(endpoint(app))
+    for _ in range(3):
+        await store.create_message(message(app), now=utcnow())
+
+    claims = await claim_all(store, per_endpoint=4, room={busy.id: 1})
+    by_endpoint = {e: sum(c.endpoint_id == e for c in claims) for e in (busy.id, quiet.id)}
+    assert by_endpoint == {busy.id: 1, quiet.id: 3}
+    assert await claim_all(store, room={busy.id: 0}) == []
+
+
+async def test_retry_due_later_and_release(store: Store) -> None:
+    app = await store.create_application(application())
+    await store.create_endpoint(endpoint(app))
+    await store.create_message(message(app), now=utcnow())
+    [claim] = await claim_all(store)
+    await store.record_results([result(claim, DeliveryStatus.PENDING, code=500)], now=utcnow())
+    assert await claim_all(store) == []  # not due for 5 s
+    due = await store.next_due()
+    assert due is not None
+    assert due > utcnow()
+    [again] = await claim_all(store, utcnow() + timedelta(seconds=6))
+    assert again.attempts == 1
+    await store.release([again], now=utcnow())
+    [released] = await claim_all(store)
+    assert released.delivery_id == again.delivery_id
+
+
+async def test_endpoint_health_follows_results(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    await store.create_message(message(app), now=utcnow())
+    await store.create_message(message(app), now=utcnow())
+    first, second = await claim_all(store)
+    await store.record_results(
+        [result(first, DeliveryStatus.PENDING, code=500, health=EndpointHealth(succeeded=False))],
+        now=utcnow(),
+    )
+    assert (await store.get_endpoint(app.id, ep.id)).failing_since is not None
+    await store.record_results(
+        [result(second, DeliveryStatus.FAILED, code=410, health=EndpointHealth(False, "gone"))], now=utcnow()
+    )
+    disabled = await store.get_endpoint(app.id, ep.id)
+    assert disabled.disabled
+    assert disabled.disabled_reason == "gone"
+
+
+async def test_requeue_and_recover(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    since = utcnow() - timedelta(seconds=1)
+    msg, _ = await store.create_message(message(app), now=utcnow())
+    [claim] = await claim_all(store)
+    await store.record_results([result(claim, DeliveryStatus.FAILED, code=500)], now=utcnow())
+
+    assert await store.recover(app.id, ep.id, since=since, now=utcnow()) == 1
+    assert await store.recover(app.id, ep.id, since=since, now=utcnow()) == 0  # already pending
+    [claim] = await claim_all(store)
+    assert claim.manual
+    assert claim.round_attempts == 0
+    assert claim.attempts == 1
+    await store.record_results([result(claim, DeliveryStatus.SUCCEEDED)], now=utcnow())
+
+    later = await store.create_endpoint(endpoint(app))  # created after the message: no delivery yet
+    delivery = await store.requeue(app.id, msg.id, later.id, now=utcnow())
+    assert delivery.status is DeliveryStatus.PENDING
+    assert {c.endpoint_id for c in await claim_all(store)} == {later.id}
+
+
+async def test_messages_list_newest_first_with_filters(store: Store) -> None:
+    app = await store.create_application(application())
+    made = [await store.create_message(message(app, t), now=utcnow()) for t in ("a.x", "b.y", "a.x")]
+    page = await store.list_messages(app.id, limit=10, iterator=None, where=MessageFilter())
+    assert [m.id for m in page.items] == [m.id for m, _ in reversed(made)]
+    only_a = await store.list_messages(
+        app.id, limit=10, iterator=None, where=MessageFilter(event_types=("a.x",))
+    )
+    assert [m.event_type for m in only_a.items] == ["a.x", "a.x"]
+    first = await store.list_messages(app.id, limit=1, iterator=None, where=MessageFilter())
+    second = await store.list_messages(app.id, limit=1, iterator=first.iterator, where=MessageFilter())
+    assert second.items[0].id == made[1][0].id
+    future = MessageFilter(after=utcnow() + timedelta(seconds=5))
+    assert (await store.list_messages(app.id, limit=10, iterator=None, where=future)).items == ()
+
+
+async def test_deleting_an_application_deletes_everything_in_it(store: Store) -> None:
+    app = await store.create_application(application())
+    await store.create_endpoint(endpoint(app))
+    msg, _ = await store.create_message(message(app), now=utcnow())
+    await store.delete_application(app.id)
+    with pytest.raises(NotFound):
+        await store.get_message(app.id, msg.id)
+    assert await store.next_due() is None
