@@ -41,7 +41,6 @@ def endpoint(
         description="",
         filter_types=filter_types,
         headers={"X-Token": "t"},
-        rate_limit=None,
         disabled=False,
         disabled_reason=None,
         retry_schedule=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import cast
 
@@ -69,7 +69,6 @@ class Settings:
         poll_interval: the longest an idle worker sleeps between looks at the database when
             nothing wakes it.
         secret_rotation_overlap: how long a rotated-out secret keeps signing beside the new one.
-        encryption_key: when set, endpoint secrets are encrypted at rest with it.
     """
 
     allow_networks: Sequence[str | Network] = ()
@@ -88,7 +87,6 @@ class Settings:
     lease: timedelta = timedelta(seconds=90)
     poll_interval: float = 1.0
     secret_rotation_overlap: timedelta = timedelta(hours=24)
-    encryption_key: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_networks", parse_networks(self.allow_networks))

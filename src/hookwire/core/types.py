@@ -70,7 +70,6 @@ class Endpoint:
     description: str
     filter_types: tuple[str, ...] | None
     headers: Mapping[str, str]
-    rate_limit: int | None
     disabled: bool
     disabled_reason: str | None
     retry_schedule: tuple[float, ...] | None

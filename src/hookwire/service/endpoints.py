@@ -66,7 +66,6 @@ class Endpoints:
             description=check_text(description, "description"),
             filter_types=check_filter(filter_types),
             headers=check_headers(headers),
-            rate_limit=None,
             disabled=disabled,
             disabled_reason="disabled when created" if disabled else None,
             retry_schedule=None if retry_schedule is None else check_schedule(retry_schedule),

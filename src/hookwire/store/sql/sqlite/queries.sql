@@ -20,10 +20,10 @@ WHERE id = :id
 DELETE FROM application WHERE id = :id
 
 -- name: insert_endpoint
-INSERT INTO endpoint (id, app_id, uid, url, description, filter_types, headers, rate_limit, disabled,
+INSERT INTO endpoint (id, app_id, uid, url, description, filter_types, headers, disabled,
                       disabled_reason, retry_schedule, metadata, failing_since, secret, previous_secret,
                       previous_secret_expires_at, created_at, updated_at)
-VALUES (:id, :app_id, :uid, :url, :description, :filter_types, :headers, :rate_limit, :disabled,
+VALUES (:id, :app_id, :uid, :url, :description, :filter_types, :headers, :disabled,
         :disabled_reason, :retry_schedule, :metadata, :failing_since, :secret, :previous_secret,
         :previous_secret_expires_at, :created_at, :updated_at)
 
@@ -36,7 +36,7 @@ SELECT * FROM endpoint WHERE app_id = :app_id AND id > :after ORDER BY id LIMIT 
 -- name: update_endpoint
 UPDATE endpoint
 SET uid = :uid, url = :url, description = :description, filter_types = :filter_types,
-    headers = :headers, rate_limit = :rate_limit, retry_schedule = :retry_schedule,
+    headers = :headers, retry_schedule = :retry_schedule,
     metadata = :metadata, secret = :secret, previous_secret = :previous_secret,
     previous_secret_expires_at = :previous_secret_expires_at, updated_at = :updated_at
 WHERE app_id = :app_id AND id = :id

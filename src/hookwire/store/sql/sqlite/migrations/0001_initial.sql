@@ -18,7 +18,6 @@ CREATE TABLE endpoint (
     description                 TEXT NOT NULL DEFAULT '',
     filter_types                TEXT,   -- JSON array, NULL = every event type
     headers                     TEXT NOT NULL DEFAULT '{}',
-    rate_limit                  INTEGER,
     disabled                    INTEGER NOT NULL DEFAULT 0,
     disabled_reason             TEXT,
     retry_schedule              TEXT,
