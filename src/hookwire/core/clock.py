@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from hookwire.core.errors import ValidationError
@@ -10,8 +11,7 @@ from hookwire.core.errors import ValidationError
 def utcnow() -> datetime:
     """Now, in UTC, to the millisecond: the precision stored, so a value written and read back
     compares equal."""
-    now = datetime.now(UTC)
-    return now.replace(microsecond=now.microsecond - now.microsecond % 1000)
+    return datetime.fromtimestamp(time.time_ns() // 1_000_000 / 1000, UTC)
 
 
 def require_utc(value: datetime, name: str = "datetime") -> datetime:

@@ -16,6 +16,7 @@ Choices, each for a reason:
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ import yarl
 
 from hookwire._version import __version__
 from hookwire.core.clock import utcnow
-from hookwire.core.settings import Settings
+from hookwire.core.settings import Network, Settings
 from hookwire.core.types import AttemptError
 from hookwire.delivery.guard import DestinationBlocked, GuardedResolver, blocked_reason, check_literal_host
 
@@ -91,9 +92,9 @@ class Transport:
     async def _exchange(
         self, url: str, body: bytes, headers: Mapping[str, str]
     ) -> tuple[int, bytes, str | None]:
-        host = yarl.URL(url).host or ""
-        check_literal_host(host, self._allow)
-        async with self._session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+        target = _parse(url)
+        _check_literal(target.host or "", self._allow)
+        async with self._session.post(target, data=body, headers=headers, allow_redirects=False) as response:
             content = await self._read_capped(response)
             return response.status, content, response.headers.get("Retry-After")
 
@@ -142,6 +143,19 @@ def classify(exc: BaseException, timeout: float) -> tuple[AttemptError, str]:
             return AttemptError.INVALID_RESPONSE, "the URL cannot be requested"
         case _:
             return AttemptError.CONNECT, type(exc).__name__
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_literal(host: str, allow: tuple[Network, ...]) -> None:
+    # Pure in its arguments, and an exception is not cached: a refused host is checked (and
+    # refused) again every time, an allowed one only once.
+    check_literal_host(host, allow)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(url: str) -> yarl.URL:
+    # An endpoint's URL is sent to again and again; parse it once.
+    return yarl.URL(url)
 
 
 def _elapsed_ms(started: float) -> int:
