@@ -25,8 +25,6 @@ from hookwire.core.filters import matches
 from hookwire.core.types import (
     Application,
     Attempt,
-    AttemptError,
-    AttemptTrigger,
     Delivery,
     DeliveryStatus,
     Endpoint,
@@ -34,6 +32,7 @@ from hookwire.core.types import (
     Message,
     Page,
 )
+from hookwire.store import rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
 from hookwire.store.sqlite_writer import Writer
@@ -121,7 +120,7 @@ class SQLiteStore(Store):
     async def create_application(self, application: Application) -> Application:
         def write(c: sqlite3.Connection) -> None:
             try:
-                c.execute(Q["insert_application"], _application_params(application))
+                c.execute(Q["insert_application"], rows.application_params(application))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
 
@@ -129,20 +128,20 @@ class SQLiteStore(Store):
         return application
 
     async def get_application(self, key: str) -> Application:
-        return _application(await self._one("get_application", {"key": key}, f"application {key!r}"))
+        return rows.application(await self._one("get_application", {"key": key}, f"application {key!r}"))
 
     async def list_applications(self, *, limit: int, iterator: str | None) -> Page[Application]:
-        rows = await self._read(
+        found = await self._read(
             lambda c: c.execute(
                 Q["list_applications"], {"after": iterator or "", "limit": limit + 1}
             ).fetchall()
         )
-        return _page([_application(r) for r in rows], limit, lambda a: a.id)
+        return rows.page([rows.application(r) for r in found], limit, lambda a: a.id)
 
     async def update_application(self, application: Application) -> Application:
         def write(c: sqlite3.Connection) -> None:
             try:
-                cursor = c.execute(Q["update_application"], _application_params(application))
+                cursor = c.execute(Q["update_application"], rows.application_params(application))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
             if cursor.rowcount == 0:
@@ -161,7 +160,7 @@ class SQLiteStore(Store):
     async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
         def write(c: sqlite3.Connection) -> None:
             try:
-                c.execute(Q["insert_endpoint"], _endpoint_params(endpoint))
+                c.execute(Q["insert_endpoint"], rows.endpoint_params(endpoint))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
 
@@ -170,17 +169,17 @@ class SQLiteStore(Store):
 
     async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
         row = await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
-        return _endpoint(row)
+        return rows.endpoint(row)
 
     async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]:
         params = {"app_id": app_id, "after": iterator or "", "limit": limit + 1}
-        rows = await self._read(lambda c: c.execute(Q["list_endpoints"], params).fetchall())
-        return _page([_endpoint(r) for r in rows], limit, lambda e: e.id)
+        found = await self._read(lambda c: c.execute(Q["list_endpoints"], params).fetchall())
+        return rows.page([rows.endpoint(r) for r in found], limit, lambda e: e.id)
 
     async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
         def write(c: sqlite3.Connection) -> None:
             try:
-                cursor = c.execute(Q["update_endpoint"], _endpoint_params(endpoint))
+                cursor = c.execute(Q["update_endpoint"], rows.endpoint_params(endpoint))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
             if cursor.rowcount == 0:
@@ -215,7 +214,7 @@ class SQLiteStore(Store):
         params = {
             "name": event_type.name,
             "description": event_type.description,
-            "schema": _json_or_none(event_type.schema),
+            "schema": rows.json_or_none(event_type.schema),
             "archived": int(event_type.archived),
             "created_at": to_ms(event_type.created_at),
             "updated_at": to_ms(event_type.updated_at),
@@ -224,14 +223,14 @@ class SQLiteStore(Store):
         return await self.get_event_type(event_type.name)
 
     async def get_event_type(self, name: str) -> EventType:
-        return _event_type(await self._one("get_event_type", {"name": name}, f"event type {name!r}"))
+        return rows.event_type(await self._one("get_event_type", {"name": name}, f"event type {name!r}"))
 
     async def list_event_types(
         self, *, limit: int, iterator: str | None, include_archived: bool
     ) -> Page[EventType]:
         params = {"after": iterator or "", "limit": limit + 1, "include_archived": int(include_archived)}
-        rows = await self._read(lambda c: c.execute(Q["list_event_types"], params).fetchall())
-        return _page([_event_type(r) for r in rows], limit, lambda e: e.name)
+        found = await self._read(lambda c: c.execute(Q["list_event_types"], params).fetchall())
+        return rows.page([rows.event_type(r) for r in found], limit, lambda e: e.name)
 
     # -- messages ----------------------------------------------------------------------------
 
@@ -240,7 +239,7 @@ class SQLiteStore(Store):
 
     async def get_message(self, app_id: str, message_id: str) -> Message:
         row = await self._one("get_message", {"app_id": app_id, "id": message_id}, f"message {message_id!r}")
-        return _message(row)
+        return rows.message(row)
 
     async def list_messages(
         self, app_id: str, *, limit: int, iterator: str | None, where: MessageFilter
@@ -253,16 +252,16 @@ class SQLiteStore(Store):
             "app_id": app_id,
             "before_id": before_id,
             "after_id": after_id,
-            "event_types": _json_or_none(where.event_types),
+            "event_types": rows.json_or_none(where.event_types),
             "limit": limit + 1,
         }
-        rows = await self._read(lambda c: c.execute(Q["list_messages"], params).fetchall())
-        return _page([_message(r) for r in rows], limit, lambda m: m.id)
+        found = await self._read(lambda c: c.execute(Q["list_messages"], params).fetchall())
+        return rows.page([rows.message(r) for r in found], limit, lambda m: m.id)
 
     async def list_deliveries(self, app_id: str, message_id: str) -> list[Delivery]:
         params = {"app_id": app_id, "message_id": message_id}
-        rows = await self._read(lambda c: c.execute(Q["list_deliveries"], params).fetchall())
-        return [_delivery(r) for r in rows]
+        found = await self._read(lambda c: c.execute(Q["list_deliveries"], params).fetchall())
+        return [rows.delivery(r) for r in found]
 
     async def list_attempts(
         self,
@@ -280,8 +279,8 @@ class SQLiteStore(Store):
             "before_id": iterator or "~",
             "limit": limit + 1,
         }
-        rows = await self._read(lambda c: c.execute(Q["list_attempts"], params).fetchall())
-        return _page([_attempt(r) for r in rows], limit, lambda a: a.id)
+        found = await self._read(lambda c: c.execute(Q["list_attempts"], params).fetchall())
+        return rows.page([rows.attempt(r) for r in found], limit, lambda a: a.id)
 
     # -- delivery work -----------------------------------------------------------------------
 
@@ -312,8 +311,8 @@ class SQLiteStore(Store):
     async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
         if not claims:
             return
-        rows = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
-        await self._writer.submit(lambda c: c.executemany(Q["release"], rows))
+        params = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
+        await self._writer.submit(lambda c: c.executemany(Q["release"], params))
 
     async def next_due(self) -> datetime | None:
         row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())  # via the partial index
@@ -333,7 +332,7 @@ class SQLiteStore(Store):
                 row = c.execute(Q["get_delivery"], params).fetchone()
             return row  # type: ignore[no-any-return]
 
-        return _delivery(await self._writer.submit(write))
+        return rows.delivery(await self._writer.submit(write))
 
     async def recover(self, app_id: str, endpoint_id: str, *, since: datetime, now: datetime) -> int:
         params = {
@@ -345,9 +344,9 @@ class SQLiteStore(Store):
         return await self._writer.submit(lambda c: c.execute(Q["recover"], params).rowcount)
 
     async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]:
-        rows = await self._read(lambda c: c.execute(Q["count_deliveries"], {"app_id": app_id}).fetchall())
+        found = await self._read(lambda c: c.execute(Q["count_deliveries"], {"app_id": app_id}).fetchall())
         counts = dict.fromkeys(DeliveryStatus, 0)
-        counts.update({DeliveryStatus(r["status"]): r["n"] for r in rows})
+        counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
         return counts
 
 
@@ -410,11 +409,11 @@ def _create_message(c: sqlite3.Connection, message: Message, now_ms: int) -> tup
         existing = c.execute(
             Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
         ).fetchone()
-        return _message(existing), False
+        return rows.message(existing), False
     targets = [
         row["id"]
         for row in c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
-        if matches(_json_tuple(row["filter_types"]), message.event_type)
+        if matches(rows.json_tuple(row["filter_types"]), message.event_type)
     ]
     c.executemany(
         Q["insert_delivery"],
@@ -437,36 +436,10 @@ def _claim(c: sqlite3.Connection, params: Mapping[str, Any], now: datetime) -> l
     tokens = {row["id"]: row["lease_token"] for row in c.execute(Q["claim_due"], params).fetchall()}
     if not tokens:
         return []
-    rows = c.execute(Q["claim_details"], {"ids": orjson.dumps(list(tokens)).decode()}).fetchall()
-    claims = [_claim_from_row(row, tokens[row["delivery_id"]], now) for row in rows]
+    found = c.execute(Q["claim_details"], {"ids": orjson.dumps(list(tokens)).decode()}).fetchall()
+    claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now) for row in found]
     claims.sort(key=lambda claim: claim.delivery_id)
     return claims
-
-
-def _claim_from_row(row: sqlite3.Row, lease_token: int, now: datetime) -> Claim:
-    previous_expires = row["previous_secret_expires_at"]
-    secrets: tuple[str, ...] = (row["secret"],)
-    if row["previous_secret"] is not None and previous_expires is not None and to_ms(now) < previous_expires:
-        secrets = (row["secret"], row["previous_secret"])
-    return Claim(
-        delivery_id=row["delivery_id"],
-        lease_token=lease_token,
-        message_id=row["message_id"],
-        app_id=row["app_id"],
-        endpoint_id=row["endpoint_id"],
-        event_type=row["event_type"],
-        payload=row["payload"],
-        message_headers=orjson.loads(row["message_headers"]),
-        url=row["url"],
-        endpoint_headers=orjson.loads(row["endpoint_headers"]),
-        secrets=secrets,
-        retry_schedule=_json_tuple(row["retry_schedule"]),
-        attempts=row["attempts"],
-        round_attempts=row["round_attempts"],
-        manual=bool(row["manual"]),
-        failing_since=_time_or_none(row["failing_since"]),
-        endpoint_disabled=bool(row["disabled"]),
-    )
 
 
 def _record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> set[str]:
@@ -485,7 +458,7 @@ def _record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int
             continue  # fenced: another worker holds this delivery now, its result wins
         written.add(result.delivery_id)
         if result.attempt is not None:
-            attempts.append(_attempt_params(result.attempt))
+            attempts.append(rows.attempt_params(result.attempt))
         health = result.health
         if health is None:
             continue
@@ -507,175 +480,3 @@ def _auto_disable(c: sqlite3.Connection, endpoint_id: str, reason: str, now_ms: 
             Q["insert_endpoint_event"],
             {"endpoint_id": endpoint_id, "kind": "disabled", "reason": reason, "at": now_ms},
         )
-
-
-# -- rows <-> domain -------------------------------------------------------------------------
-
-
-def _json_or_none(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _json_tuple(value: str | None) -> tuple[Any, ...] | None:
-    return None if value is None else tuple(orjson.loads(value))
-
-
-def _time_or_none(value: int | None) -> datetime | None:
-    return None if value is None else from_ms(value)
-
-
-def _ms_or_none(value: datetime | None) -> int | None:
-    return None if value is None else to_ms(value)
-
-
-def _page(items: list[T], limit: int, key: Callable[[T], str]) -> Page[T]:
-    done = len(items) <= limit
-    items = items[:limit]
-    return Page(tuple(items), key(items[-1]) if items else None, done)
-
-
-def _application_params(a: Application) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "uid": a.uid,
-        "name": a.name,
-        "retry_schedule": _json_or_none(a.retry_schedule),
-        "metadata": orjson.dumps(dict(a.metadata)).decode(),
-        "created_at": to_ms(a.created_at),
-        "updated_at": to_ms(a.updated_at),
-    }
-
-
-def _application(row: sqlite3.Row) -> Application:
-    return Application(
-        id=row["id"],
-        uid=row["uid"],
-        name=row["name"],
-        retry_schedule=_json_tuple(row["retry_schedule"]),
-        metadata=orjson.loads(row["metadata"]),
-        created_at=from_ms(row["created_at"]),
-        updated_at=from_ms(row["updated_at"]),
-    )
-
-
-def _endpoint_params(e: Endpoint) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "app_id": e.app_id,
-        "uid": e.uid,
-        "url": e.url,
-        "description": e.description,
-        "filter_types": _json_or_none(e.filter_types),
-        "headers": orjson.dumps(dict(e.headers)).decode(),
-        "disabled": int(e.disabled),
-        "disabled_reason": e.disabled_reason,
-        "retry_schedule": _json_or_none(e.retry_schedule),
-        "metadata": orjson.dumps(dict(e.metadata)).decode(),
-        "failing_since": _ms_or_none(e.failing_since),
-        "secret": e.secret,
-        "previous_secret": e.previous_secret,
-        "previous_secret_expires_at": _ms_or_none(e.previous_secret_expires_at),
-        "created_at": to_ms(e.created_at),
-        "updated_at": to_ms(e.updated_at),
-    }
-
-
-def _endpoint(row: sqlite3.Row) -> Endpoint:
-    return Endpoint(
-        id=row["id"],
-        app_id=row["app_id"],
-        uid=row["uid"],
-        url=row["url"],
-        description=row["description"],
-        filter_types=_json_tuple(row["filter_types"]),
-        headers=orjson.loads(row["headers"]),
-        disabled=bool(row["disabled"]),
-        disabled_reason=row["disabled_reason"],
-        retry_schedule=_json_tuple(row["retry_schedule"]),
-        metadata=orjson.loads(row["metadata"]),
-        failing_since=_time_or_none(row["failing_since"]),
-        created_at=from_ms(row["created_at"]),
-        updated_at=from_ms(row["updated_at"]),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
-        previous_secret_expires_at=_time_or_none(row["previous_secret_expires_at"]),
-    )
-
-
-def _event_type(row: sqlite3.Row) -> EventType:
-    return EventType(
-        name=row["name"],
-        description=row["description"],
-        schema=None if row["schema"] is None else orjson.loads(row["schema"]),
-        archived=bool(row["archived"]),
-        created_at=from_ms(row["created_at"]),
-        updated_at=from_ms(row["updated_at"]),
-    )
-
-
-def _message(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"],
-        app_id=row["app_id"],
-        event_type=row["event_type"],
-        event_id=row["event_id"],
-        payload=row["payload"],
-        headers=orjson.loads(row["headers"]),
-        created_at=from_ms(row["created_at"]),
-    )
-
-
-def _delivery(row: sqlite3.Row) -> Delivery:
-    status = DeliveryStatus(row["status"])
-    live = status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
-    return Delivery(
-        id=row["id"],
-        message_id=row["message_id"],
-        endpoint_id=row["endpoint_id"],
-        app_id=row["app_id"],
-        status=status,
-        attempts=row["attempts"],
-        next_attempt_at=_time_or_none(row["due_at"]) if live else None,
-        created_at=from_ms(row["created_at"]),
-        updated_at=from_ms(row["updated_at"]),
-    )
-
-
-def _attempt_params(a: Attempt) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "delivery_id": a.delivery_id,
-        "message_id": a.message_id,
-        "endpoint_id": a.endpoint_id,
-        "app_id": a.app_id,
-        "number": a.number,
-        "url": a.url,
-        "started_at": to_ms(a.started_at),
-        "duration_ms": a.duration_ms,
-        "status_code": a.status_code,
-        "response_body": a.response_body,
-        "error": None if a.error is None else a.error.value,
-        "error_detail": a.error_detail,
-        "succeeded": int(a.succeeded),
-        "trigger": a.trigger.value,
-    }
-
-
-def _attempt(row: sqlite3.Row) -> Attempt:
-    return Attempt(
-        id=row["id"],
-        delivery_id=row["delivery_id"],
-        message_id=row["message_id"],
-        endpoint_id=row["endpoint_id"],
-        app_id=row["app_id"],
-        number=row["number"],
-        url=row["url"],
-        started_at=from_ms(row["started_at"]),
-        duration_ms=row["duration_ms"],
-        status_code=row["status_code"],
-        response_body=row["response_body"],
-        error=None if row["error"] is None else AttemptError(row["error"]),
-        error_detail=row["error_detail"],
-        succeeded=bool(row["succeeded"]),
-        trigger=AttemptTrigger(row["trigger"]),
-    )

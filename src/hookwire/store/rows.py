@@ -1,0 +1,237 @@
+"""Rows to domain values and back, shared by every backend.
+
+Both backends store times as integer milliseconds since the epoch (UTC) and JSON as text
+(SQLite) or jsonb (PostgreSQL); readers here accept JSON either as text or already decoded.
+Booleans are written as ``bool``, which SQLite stores as 0/1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+from hookwire.core.clock import from_ms, to_ms
+from hookwire.core.types import (
+    Application,
+    Attempt,
+    AttemptError,
+    AttemptTrigger,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EventType,
+    Message,
+    Page,
+)
+from hookwire.store.base import Claim
+
+T = TypeVar("T")
+
+
+class Row(Protocol):
+    """A database row read by column name (``sqlite3.Row``, a psycopg dict row)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def claim_from_row(row: Row, lease_token: int, now: datetime) -> Claim:
+    previous_expires = row["previous_secret_expires_at"]
+    secrets: tuple[str, ...] = (row["secret"],)
+    if row["previous_secret"] is not None and previous_expires is not None and to_ms(now) < previous_expires:
+        secrets = (row["secret"], row["previous_secret"])
+    return Claim(
+        delivery_id=row["delivery_id"],
+        lease_token=lease_token,
+        message_id=row["message_id"],
+        app_id=row["app_id"],
+        endpoint_id=row["endpoint_id"],
+        event_type=row["event_type"],
+        payload=row["payload"],
+        message_headers=json_value(row["message_headers"]),
+        url=row["url"],
+        endpoint_headers=json_value(row["endpoint_headers"]),
+        secrets=secrets,
+        retry_schedule=json_tuple(row["retry_schedule"]),
+        attempts=row["attempts"],
+        round_attempts=row["round_attempts"],
+        manual=bool(row["manual"]),
+        failing_since=time_or_none(row["failing_since"]),
+        endpoint_disabled=bool(row["disabled"]),
+    )
+
+
+def json_or_none(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def json_value(value: Any) -> Any:
+    """JSON from a column: text (SQLite) is parsed, jsonb (PostgreSQL) arrives parsed."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def json_tuple(value: Any) -> tuple[Any, ...] | None:
+    return None if value is None else tuple(json_value(value))
+
+
+def time_or_none(value: int | None) -> datetime | None:
+    return None if value is None else from_ms(value)
+
+
+def ms_or_none(value: datetime | None) -> int | None:
+    return None if value is None else to_ms(value)
+
+
+def page(items: list[T], limit: int, key: Callable[[T], str]) -> Page[T]:
+    done = len(items) <= limit
+    items = items[:limit]
+    return Page(tuple(items), key(items[-1]) if items else None, done)
+
+
+def application_params(a: Application) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "uid": a.uid,
+        "name": a.name,
+        "retry_schedule": json_or_none(a.retry_schedule),
+        "metadata": orjson.dumps(dict(a.metadata)).decode(),
+        "created_at": to_ms(a.created_at),
+        "updated_at": to_ms(a.updated_at),
+    }
+
+
+def application(row: Row) -> Application:
+    return Application(
+        id=row["id"],
+        uid=row["uid"],
+        name=row["name"],
+        retry_schedule=json_tuple(row["retry_schedule"]),
+        metadata=json_value(row["metadata"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def endpoint_params(e: Endpoint) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "app_id": e.app_id,
+        "uid": e.uid,
+        "url": e.url,
+        "description": e.description,
+        "filter_types": json_or_none(e.filter_types),
+        "headers": orjson.dumps(dict(e.headers)).decode(),
+        "disabled": e.disabled,
+        "disabled_reason": e.disabled_reason,
+        "retry_schedule": json_or_none(e.retry_schedule),
+        "metadata": orjson.dumps(dict(e.metadata)).decode(),
+        "failing_since": ms_or_none(e.failing_since),
+        "secret": e.secret,
+        "previous_secret": e.previous_secret,
+        "previous_secret_expires_at": ms_or_none(e.previous_secret_expires_at),
+        "created_at": to_ms(e.created_at),
+        "updated_at": to_ms(e.updated_at),
+    }
+
+
+def endpoint(row: Row) -> Endpoint:
+    return Endpoint(
+        id=row["id"],
+        app_id=row["app_id"],
+        uid=row["uid"],
+        url=row["url"],
+        description=row["description"],
+        filter_types=json_tuple(row["filter_types"]),
+        headers=json_value(row["headers"]),
+        disabled=bool(row["disabled"]),
+        disabled_reason=row["disabled_reason"],
+        retry_schedule=json_tuple(row["retry_schedule"]),
+        metadata=json_value(row["metadata"]),
+        failing_since=time_or_none(row["failing_since"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+        secret=row["secret"],
+        previous_secret=row["previous_secret"],
+        previous_secret_expires_at=time_or_none(row["previous_secret_expires_at"]),
+    )
+
+
+def event_type(row: Row) -> EventType:
+    return EventType(
+        name=row["name"],
+        description=row["description"],
+        schema=None if row["schema"] is None else json_value(row["schema"]),
+        archived=bool(row["archived"]),
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def message(row: Row) -> Message:
+    return Message(
+        id=row["id"],
+        app_id=row["app_id"],
+        event_type=row["event_type"],
+        event_id=row["event_id"],
+        payload=row["payload"],
+        headers=json_value(row["headers"]),
+        created_at=from_ms(row["created_at"]),
+    )
+
+
+def delivery(row: Row) -> Delivery:
+    status = DeliveryStatus(row["status"])
+    live = status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    return Delivery(
+        id=row["id"],
+        message_id=row["message_id"],
+        endpoint_id=row["endpoint_id"],
+        app_id=row["app_id"],
+        status=status,
+        attempts=row["attempts"],
+        next_attempt_at=time_or_none(row["due_at"]) if live else None,
+        created_at=from_ms(row["created_at"]),
+        updated_at=from_ms(row["updated_at"]),
+    )
+
+
+def attempt_params(a: Attempt) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "delivery_id": a.delivery_id,
+        "message_id": a.message_id,
+        "endpoint_id": a.endpoint_id,
+        "app_id": a.app_id,
+        "number": a.number,
+        "url": a.url,
+        "started_at": to_ms(a.started_at),
+        "duration_ms": a.duration_ms,
+        "status_code": a.status_code,
+        "response_body": a.response_body,
+        "error": None if a.error is None else a.error.value,
+        "error_detail": a.error_detail,
+        "succeeded": a.succeeded,
+        "trigger": a.trigger.value,
+    }
+
+
+def attempt(row: Row) -> Attempt:
+    return Attempt(
+        id=row["id"],
+        delivery_id=row["delivery_id"],
+        message_id=row["message_id"],
+        endpoint_id=row["endpoint_id"],
+        app_id=row["app_id"],
+        number=row["number"],
+        url=row["url"],
+        started_at=from_ms(row["started_at"]),
+        duration_ms=row["duration_ms"],
+        status_code=row["status_code"],
+        response_body=row["response_body"],
+        error=None if row["error"] is None else AttemptError(row["error"]),
+        error_detail=row["error_detail"],
+        succeeded=bool(row["succeeded"]),
+        trigger=AttemptTrigger(row["trigger"]),
+    )
