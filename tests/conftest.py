@@ -3,13 +3,14 @@ engine that may deliver to loopback with a fast retry schedule."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from hookwire import Settings, Webhooks
 from hookwire.testing import Receiver
+from tests import postgres
 
 #: Fast enough for tests, slow enough that retries are distinguishable.
 TEST_SCHEDULE = (0, 0.05, 0.05, 0.05)
@@ -56,3 +57,19 @@ async def make_hooks(database_url: str) -> AsyncIterator[HooksFactory]:
     yield make
     for engine in opened:
         await engine.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """An admin URL of a running PostgreSQL with the migrated template database."""
+    for url in postgres.admin_url():
+        postgres.create_template(url)
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A fresh, migrated database for this test."""
+    url = postgres.clone(postgres_server)
+    yield url
+    postgres.drop(postgres_server, url)

@@ -8,14 +8,19 @@ from pathlib import Path
 import pytest
 
 from hookwire.store.base import Store
+from hookwire.store.postgres import PostgresStore
 from hookwire.store.sqlite import SQLiteStore
 
-BACKENDS = ["sqlite"]
+BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    backend: Store = SQLiteStore(tmp_path / "contract.db")
+    backend: Store
+    if request.param == "postgres":
+        backend = PostgresStore(request.getfixturevalue("postgres_url"))
+    else:
+        backend = SQLiteStore(tmp_path / "contract.db")
     await backend.migrate()
     try:
         yield backend

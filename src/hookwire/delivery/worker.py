@@ -66,6 +66,7 @@ class Worker:
         self._flusher: asyncio.Task[None] | None = None
         self._transport: Transport | None = None
         self._runner: AttemptRunner | None = None
+        self._stop_watching: Callable[[], Awaitable[None]] | None = None
 
     # -- control -------------------------------------------------------------------------------
 
@@ -78,12 +79,15 @@ class Worker:
         self._runner = AttemptRunner(self._settings, self._transport, clock=self._clock, rng=self._rng)
         self._flusher = asyncio.create_task(self._flush_forever(), name="hookwire-worker-flush")
         self._main = asyncio.create_task(self._claim_forever(), name="hookwire-worker")
+        self._stop_watching = await self._store.watch(self.wake)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to ``grace`` seconds, write every
         result, hand back what was claimed but not started, and close connections."""
         self._stopping = True
         self._look.set()
+        if self._stop_watching is not None:
+            await self._stop_watching()
         if self._main is not None:
             await self._main
         waiting = [claim for queue in self._waiting.values() for claim in queue]

@@ -7,7 +7,7 @@ ABC, a backend that misses a method fails when it is constructed, not when it is
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -91,6 +91,15 @@ class Store(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    async def watch(self, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        """Call ``wake`` whenever another process creates work; returns a coroutine function that
+        stops watching. A backend that cannot be told leaves workers to poll (the default)."""
+
+        async def stop() -> None:
+            return None
+
+        return stop
 
     # -- applications ----------------------------------------------------------------------
 

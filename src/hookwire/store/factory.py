@@ -10,8 +10,18 @@ DEFAULT_DATABASE_URL = "sqlite:///hookwire.db"
 
 
 def open_store(database_url: str) -> Store:
-    """``sqlite:///path.db`` (the default) or, once supported, ``postgresql://...``."""
+    """``sqlite:///path.db`` (the default) or ``postgresql://user:pass@host/db``."""
     if database_url.startswith("sqlite:"):
         return SQLiteStore.from_url(database_url)
+    if database_url.startswith(("postgresql://", "postgres://")):
+        try:
+            from hookwire.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise ValidationError(
+                "PostgreSQL support needs psycopg: pip install 'hookwire[postgres]'"
+            ) from exc
+        return PostgresStore(database_url)
     scheme = database_url.split(":", 1)[0]
-    raise ValidationError(f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to/file.db")
+    raise ValidationError(
+        f"unsupported database URL scheme {scheme!r}: use sqlite:///path/to/file.db or postgresql://..."
+    )

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.types import (
     Application,
@@ -26,7 +27,7 @@ from hookwire.core.types import (
     Message,
     Page,
 )
-from hookwire.store.base import Claim
+from hookwire.store.base import Claim, MessageFilter
 
 T = TypeVar("T")
 
@@ -235,3 +236,26 @@ def attempt(row: Row) -> Attempt:
         succeeded=bool(row["succeeded"]),
         trigger=AttemptTrigger(row["trigger"]),
     )
+
+
+def event_type_params(e: EventType) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "description": e.description,
+        "schema": json_or_none(e.schema),
+        "archived": e.archived,
+        "created_at": to_ms(e.created_at),
+        "updated_at": to_ms(e.updated_at),
+    }
+
+
+def message_window(iterator: str | None, where: MessageFilter) -> dict[str, str]:
+    """Bounds on message ids for a newest-first page: below the iterator, inside the time range.
+
+    Ids begin with their creation time, so a time range is an id range and uses the index.
+    """
+    before_id = iterator or "~"  # '~' sorts after every id
+    if where.before is not None:
+        before_id = min(before_id, ids.lower_bound(ids.MESSAGE, to_ms(where.before)))
+    after_id = ids.lower_bound(ids.MESSAGE, to_ms(where.after)) if where.after is not None else ""
+    return {"before_id": before_id, "after_id": after_id}

@@ -211,14 +211,7 @@ class SQLiteStore(Store):
     # -- event types -------------------------------------------------------------------------
 
     async def save_event_type(self, event_type: EventType) -> EventType:
-        params = {
-            "name": event_type.name,
-            "description": event_type.description,
-            "schema": rows.json_or_none(event_type.schema),
-            "archived": int(event_type.archived),
-            "created_at": to_ms(event_type.created_at),
-            "updated_at": to_ms(event_type.updated_at),
-        }
+        params = rows.event_type_params(event_type)
         await self._writer.submit(lambda c: c.execute(Q["save_event_type"], params))
         return await self.get_event_type(event_type.name)
 
@@ -244,14 +237,9 @@ class SQLiteStore(Store):
     async def list_messages(
         self, app_id: str, *, limit: int, iterator: str | None, where: MessageFilter
     ) -> Page[Message]:
-        before_id = iterator or "~"  # '~' sorts after every id
-        if where.before is not None:
-            before_id = min(before_id, ids.lower_bound(ids.MESSAGE, to_ms(where.before)))
-        after_id = ids.lower_bound(ids.MESSAGE, to_ms(where.after)) if where.after is not None else ""
         params = {
+            **rows.message_window(iterator, where),
             "app_id": app_id,
-            "before_id": before_id,
-            "after_id": after_id,
             "event_types": rows.json_or_none(where.event_types),
             "limit": limit + 1,
         }

@@ -1,0 +1,438 @@
+"""``PostgresStore``: PostgreSQL through psycopg 3 and an async connection pool.
+
+For scale-out: any number of API processes and workers share one database. Claims use
+``FOR UPDATE SKIP LOCKED`` so workers never wait on each other, results are written a batch
+per statement (``unnest`` arrays, attempts by ``COPY``), and creating a message sends a
+``NOTIFY`` in its transaction so that idle workers anywhere wake up as soon as it commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from hookwire.core import ids
+from hookwire.core.clock import from_ms, to_ms, utcnow
+from hookwire.core.errors import Conflict, NotFound, StoreError
+from hookwire.core.types import (
+    Application,
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Endpoint,
+    EventType,
+    Message,
+    Page,
+)
+from hookwire.store import rows
+from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
+from hookwire.store.postgres_outbox import create_message_async
+from hookwire.store.sql import migrations, queries
+
+log = logging.getLogger("hookwire.store.postgres")
+Q = queries("postgres")
+CHANNEL = "hookwire_deliveries"
+CLAIM_SCAN_FACTOR = 2
+# Any constant works; it only has to be the same for every process migrating this database.
+MIGRATION_LOCK = 0x686F6F6B77697265
+
+Connection = psycopg.AsyncConnection[dict[str, Any]]
+
+
+def is_postgres_url(database_url: str) -> bool:
+    return database_url.startswith(("postgresql://", "postgres://"))
+
+
+class PostgresStore(Store):
+    """A ``Store`` on PostgreSQL.
+
+    Args:
+        database_url: a libpq URL, ``postgresql://user:pass@host:5432/db``.
+        min_size, max_size: bounds of the connection pool.
+    """
+
+    def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+        self._url = database_url
+        self._pool = AsyncConnectionPool(
+            database_url,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"row_factory": dict_row, "autocommit": False},
+            name="hookwire",
+        )
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        """A pooled connection inside a transaction, with database errors translated."""
+        if not self._opened:
+            async with self._open_lock:
+                if not self._opened:
+                    await self._pool.open(wait=False)
+                    self._opened = True
+        try:
+            async with self._pool.connection(timeout=10) as connection, connection.transaction():
+                yield connection  # type: ignore[misc]
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StoreError(f"the database is unavailable: {exc}") from exc
+        except TimeoutError as exc:  # the pool found no connection in time
+            raise StoreError("the database is unavailable: no connection could be made") from exc
+
+    async def _fetch(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        async with self._connection() as c:
+            cursor = await c.execute(Q[name], params)
+            return await cursor.fetchall()
+
+    async def _one(self, name: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+        found = await self._fetch(name, params)
+        if not found:
+            raise NotFound(f"{what} not found")
+        return found[0]
+
+    async def _execute(self, name: str, params: Mapping[str, Any]) -> int:
+        async with self._connection() as c:
+            cursor = await c.execute(Q[name], params)
+            return cursor.rowcount
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        async with self._connection() as c:
+            # Two processes starting at once must not both apply a migration.
+            await c.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            await c.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migration"
+                " (version integer PRIMARY KEY, name text, at bigint)"
+            )
+            cursor = await c.execute("SELECT version FROM schema_migration")
+            applied = {row["version"] for row in await cursor.fetchall()}
+            for version, name, sql in migrations("postgres"):
+                if version not in applied:
+                    await c.execute(sql.encode())
+                    await c.execute(
+                        "INSERT INTO schema_migration (version, name, at) VALUES (%s, %s, %s)",
+                        (version, name, to_ms(utcnow())),
+                    )
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def watch(self, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
+        """LISTEN for new work on a dedicated connection, reconnecting when it drops."""
+        task = asyncio.create_task(self._listen(wake), name="hookwire-postgres-listen")
+
+        async def stop() -> None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+        return stop
+
+    async def _listen(self, wake: Callable[[], None]) -> None:
+        delay = 0.1
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as connection:
+                    await connection.execute(f"LISTEN {CHANNEL}")
+                    delay = 0.1
+                    wake()  # anything created while we were not listening
+                    async for _ in connection.notifies():
+                        wake()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                log.warning("lost the notification connection (%s); reconnecting in %.1f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    # -- applications ------------------------------------------------------------------------
+
+    async def create_application(self, application: Application) -> Application:
+        try:
+            await self._execute("insert_application", rows.application_params(application))
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
+        return application
+
+    async def get_application(self, key: str) -> Application:
+        return rows.application(await self._one("get_application", {"key": key}, f"application {key!r}"))
+
+    async def list_applications(self, *, limit: int, iterator: str | None) -> Page[Application]:
+        found = await self._fetch("list_applications", {"after": iterator or "", "limit": limit + 1})
+        return rows.page([rows.application(r) for r in found], limit, lambda a: a.id)
+
+    async def update_application(self, application: Application) -> Application:
+        try:
+            changed = await self._execute("update_application", rows.application_params(application))
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(f"an application with uid {application.uid!r} already exists") from exc
+        if changed == 0:
+            raise NotFound(f"application {application.id!r} not found")
+        return application
+
+    async def delete_application(self, app_id: str) -> None:
+        if await self._execute("delete_application", {"id": app_id}) == 0:
+            raise NotFound(f"application {app_id!r} not found")
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        try:
+            await self._execute("insert_endpoint", rows.endpoint_params(endpoint))
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
+        except pg_errors.ForeignKeyViolation as exc:
+            raise NotFound(f"application {endpoint.app_id!r} not found") from exc
+        return endpoint
+
+    async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
+        return rows.endpoint(
+            await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
+        )
+
+    async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]:
+        found = await self._fetch(
+            "list_endpoints", {"app_id": app_id, "after": iterator or "", "limit": limit + 1}
+        )
+        return rows.page([rows.endpoint(r) for r in found], limit, lambda e: e.id)
+
+    async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        try:
+            changed = await self._execute("update_endpoint", rows.endpoint_params(endpoint))
+        except pg_errors.UniqueViolation as exc:
+            raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
+        if changed == 0:
+            raise NotFound(f"endpoint {endpoint.id!r} not found")
+        return endpoint
+
+    async def set_endpoint_disabled(
+        self, app_id: str, endpoint_id: str, *, disabled: bool, reason: str | None, now: datetime
+    ) -> Endpoint:
+        params = {
+            "app_id": app_id,
+            "id": endpoint_id,
+            "disabled": disabled,
+            "reason": reason,
+            "now": to_ms(now),
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["set_endpoint_disabled"], params)
+            if cursor.rowcount == 0:
+                raise NotFound(f"endpoint {endpoint_id!r} not found")
+            event = {
+                "endpoint_id": endpoint_id,
+                "kind": "disabled" if disabled else "enabled",
+                "reason": reason,
+            }
+            await c.execute(Q["insert_endpoint_event"], {**event, "at": to_ms(now)})
+        return await self.get_endpoint(app_id, endpoint_id)
+
+    async def delete_endpoint(self, app_id: str, endpoint_id: str) -> None:
+        if await self._execute("delete_endpoint", {"app_id": app_id, "id": endpoint_id}) == 0:
+            raise NotFound(f"endpoint {endpoint_id!r} not found")
+
+    # -- event types -------------------------------------------------------------------------
+
+    async def save_event_type(self, event_type: EventType) -> EventType:
+        await self._execute("save_event_type", rows.event_type_params(event_type))
+        return await self.get_event_type(event_type.name)
+
+    async def get_event_type(self, name: str) -> EventType:
+        return rows.event_type(await self._one("get_event_type", {"name": name}, f"event type {name!r}"))
+
+    async def list_event_types(
+        self, *, limit: int, iterator: str | None, include_archived: bool
+    ) -> Page[EventType]:
+        params = {"after": iterator or "", "limit": limit + 1, "include_archived": include_archived}
+        found = await self._fetch("list_event_types", params)
+        return rows.page([rows.event_type(r) for r in found], limit, lambda e: e.name)
+
+    # -- messages ----------------------------------------------------------------------------
+
+    async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        try:
+            async with self._connection() as c:
+                return await create_message_async(c, message, now=now)
+        except pg_errors.ForeignKeyViolation as exc:
+            raise NotFound(f"application {message.app_id!r} not found") from exc
+
+    async def get_message(self, app_id: str, message_id: str) -> Message:
+        row = await self._one("get_message", {"app_id": app_id, "id": message_id}, f"message {message_id!r}")
+        return rows.message(row)
+
+    async def list_messages(
+        self, app_id: str, *, limit: int, iterator: str | None, where: MessageFilter
+    ) -> Page[Message]:
+        params = {**rows.message_window(iterator, where), "app_id": app_id, "limit": limit + 1}
+        params["event_types"] = None if where.event_types is None else list(where.event_types)
+        found = await self._fetch("list_messages", params)
+        return rows.page([rows.message(r) for r in found], limit, lambda m: m.id)
+
+    async def list_deliveries(self, app_id: str, message_id: str) -> list[Delivery]:
+        found = await self._fetch("list_deliveries", {"app_id": app_id, "message_id": message_id})
+        return [rows.delivery(r) for r in found]
+
+    async def list_attempts(
+        self,
+        app_id: str,
+        *,
+        message_id: str | None = None,
+        endpoint_id: str | None = None,
+        limit: int,
+        iterator: str | None,
+    ) -> Page[Attempt]:
+        params = {
+            "app_id": app_id,
+            "message_id": message_id,
+            "endpoint_id": endpoint_id,
+            "before_id": iterator or "~",
+            "limit": limit + 1,
+        }
+        found = await self._fetch("list_attempts", params)
+        return rows.page([rows.attempt(r) for r in found], limit, lambda a: a.id)
+
+    # -- delivery work -----------------------------------------------------------------------
+
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        per_endpoint: int,
+        room: Mapping[str, int],
+    ) -> list[Claim]:
+        params = {
+            "now": to_ms(now),
+            "lease_until": to_ms(lease_until),
+            "limit": limit,
+            "scan": limit * CLAIM_SCAN_FACTOR,
+            "per_endpoint": per_endpoint,
+            "room": orjson.dumps(dict(room)).decode(),
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["claim_due"], params)
+            tokens = {row["id"]: row["lease_token"] for row in await cursor.fetchall()}
+            if not tokens:
+                return []
+            cursor = await c.execute(Q["claim_details"], {"ids": list(tokens)})
+            found = await cursor.fetchall()
+        claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now) for row in found]
+        claims.sort(key=lambda claim: claim.delivery_id)
+        return claims
+
+    async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
+        if not results:
+            return set()
+        now_ms = to_ms(now)
+        params = {
+            "ids": [r.delivery_id for r in results],
+            "tokens": [r.lease_token for r in results],
+            "statuses": [r.status.value for r in results],
+            "due_ats": [None if r.next_attempt_at is None else to_ms(r.next_attempt_at) for r in results],
+            "counted": [0 if r.attempt is None else 1 for r in results],
+            "now": now_ms,
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["record_deliveries"], params)
+            written = {row["id"] for row in await cursor.fetchall()}
+            kept = [r for r in results if r.delivery_id in written]
+            await _copy_attempts(c, [r.attempt for r in kept if r.attempt is not None])
+            await _update_health(c, kept, now_ms)
+        return written
+
+    async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
+        if claims:
+            params = {
+                "ids": [c.delivery_id for c in claims],
+                "tokens": [c.lease_token for c in claims],
+                "now": to_ms(now),
+            }
+            await self._execute("release", params)
+
+    async def next_due(self) -> datetime | None:
+        found = await self._fetch("next_due", {})
+        return from_ms(found[0]["due_at"]) if found else None
+
+    async def requeue(self, app_id: str, message_id: str, endpoint_id: str, *, now: datetime) -> Delivery:
+        params = {
+            "id": ids.new_id(ids.DELIVERY),
+            "message_id": message_id,
+            "endpoint_id": endpoint_id,
+            "app_id": app_id,
+            "now": to_ms(now),
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["requeue"], params)
+            row = await cursor.fetchone()
+            if row is None:  # already being sent right now: that attempt is the resend
+                cursor = await c.execute(Q["get_delivery"], params)
+                row = await cursor.fetchone()
+            await c.execute(Q["notify"])
+        assert row is not None
+        return rows.delivery(row)
+
+    async def recover(self, app_id: str, endpoint_id: str, *, since: datetime, now: datetime) -> int:
+        params = {
+            "app_id": app_id,
+            "endpoint_id": endpoint_id,
+            "since_id": ids.lower_bound(ids.MESSAGE, to_ms(since)),
+            "now": to_ms(now),
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["recover"], params)
+            if cursor.rowcount:
+                await c.execute(Q["notify"])
+            return cursor.rowcount
+
+    async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]:
+        found = await self._fetch("count_deliveries", {"app_id": app_id})
+        counts = dict.fromkeys(DeliveryStatus, 0)
+        counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
+        return counts
+
+
+async def _copy_attempts(c: Connection, attempts: list[Attempt]) -> None:
+    if not attempts:
+        return
+    columns = (
+        "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",
+        "duration_ms", "status_code", "response_body", "error", "error_detail", "succeeded", "trigger",
+    )  # fmt: skip
+    async with c.cursor().copy(Q["copy_attempts"]) as copy:
+        for attempt in attempts:
+            params = rows.attempt_params(attempt)
+            await copy.write_row([params[column] for column in columns])
+
+
+async def _update_health(c: Connection, results: list[AttemptResult], now_ms: int) -> None:
+    succeeded = {r.endpoint_id for r in results if r.health is not None and r.health.succeeded}
+    if succeeded:
+        await c.execute(Q["endpoints_succeeded"], {"ids": sorted(succeeded)})
+    for result in results:
+        health = result.health
+        if health is None or health.succeeded:
+            continue
+        if health.disable_reason is not None:
+            params = {"id": result.endpoint_id, "reason": health.disable_reason, "now": now_ms}
+            cursor = await c.execute(Q["endpoint_auto_disable"], params)
+            if cursor.rowcount:
+                event = {
+                    "endpoint_id": result.endpoint_id,
+                    "kind": "disabled",
+                    "reason": health.disable_reason,
+                }
+                await c.execute(Q["insert_endpoint_event"], {**event, "at": now_ms})
+        elif result.attempt is not None:
+            since = to_ms(result.attempt.started_at)
+            await c.execute(Q["endpoint_failed"], {"id": result.endpoint_id, "since": since})

@@ -1,0 +1,91 @@
+"""Creating a message on a PostgreSQL connection: the pool's, or the caller's own.
+
+The same statements serve ``PostgresStore.create_message`` and the transactional outbox,
+where the caller passes the psycopg connection of its own transaction: the message and its
+deliveries then commit or roll back with the caller's business change, and the ``NOTIFY``
+that wakes the workers is only delivered if it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.rows import dict_row
+
+from hookwire.core import ids
+from hookwire.core.clock import to_ms
+from hookwire.core.filters import matches
+from hookwire.core.types import Message
+from hookwire.store import rows
+from hookwire.store.sql import queries
+
+Q = queries("postgres")
+
+
+def _insert_params(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "app_id": message.app_id,
+        "event_type": message.event_type,
+        "event_id": message.event_id,
+        "payload": message.payload,
+        "headers": orjson.dumps(dict(message.headers)).decode(),
+        "created_at": to_ms(message.created_at),
+    }
+
+
+def _deliveries_params(
+    message: Message, targets: Sequence[Mapping[str, Any]], now: datetime
+) -> dict[str, Any]:
+    endpoint_ids = [
+        t["id"] for t in targets if matches(rows.json_tuple(t["filter_types"]), message.event_type)
+    ]
+    return {
+        "ids": [ids.new_id(ids.DELIVERY) for _ in endpoint_ids],
+        "endpoint_ids": endpoint_ids,
+        "message_id": message.id,
+        "app_id": message.app_id,
+        "now": to_ms(now),
+    }
+
+
+async def create_message_async(
+    connection: psycopg.AsyncConnection[Any], message: Message, *, now: datetime
+) -> tuple[Message, bool]:
+    """Insert and fan out on ``connection``, inside whatever transaction it is in."""
+    async with connection.cursor(row_factory=dict_row) as c:
+        await c.execute(Q["insert_message"], _insert_params(message))
+        if await c.fetchone() is None:
+            await c.execute(
+                Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
+            )
+            existing = await c.fetchone()
+            assert existing is not None
+            return rows.message(existing), False
+        await c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
+        targets = await c.fetchall()
+        await c.execute(Q["insert_deliveries"], _deliveries_params(message, targets, now))
+        await c.execute(Q["notify"])
+    return message, True
+
+
+def create_message_sync(
+    connection: psycopg.Connection[Any], message: Message, *, now: datetime
+) -> tuple[Message, bool]:
+    """``create_message_async`` for a blocking psycopg connection (Django, SQLAlchemy, scripts)."""
+    with connection.cursor(row_factory=dict_row) as c:
+        c.execute(Q["insert_message"], _insert_params(message))
+        if c.fetchone() is None:
+            c.execute(Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id})
+            existing = c.fetchone()
+            assert existing is not None
+            return rows.message(existing), False
+        c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
+        targets = c.fetchall()
+        c.execute(Q["insert_deliveries"], _deliveries_params(message, targets, now))
+        c.execute(Q["notify"])
+    return message, True

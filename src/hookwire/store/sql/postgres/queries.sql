@@ -1,0 +1,192 @@
+-- Named queries for PostgreSQL (psycopg placeholders). Times are bigint milliseconds.
+
+-- name: insert_application
+INSERT INTO application (id, uid, name, retry_schedule, metadata, created_at, updated_at)
+VALUES (%(id)s, %(uid)s, %(name)s, %(retry_schedule)s::jsonb, %(metadata)s::jsonb, %(created_at)s, %(updated_at)s)
+
+-- name: get_application
+SELECT * FROM application WHERE id = %(key)s OR uid = %(key)s LIMIT 1
+
+-- name: list_applications
+SELECT * FROM application WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
+
+-- name: update_application
+UPDATE application
+SET uid = %(uid)s, name = %(name)s, retry_schedule = %(retry_schedule)s::jsonb, metadata = %(metadata)s::jsonb,
+    updated_at = %(updated_at)s
+WHERE id = %(id)s
+
+-- name: delete_application
+DELETE FROM application WHERE id = %(id)s
+
+-- name: insert_endpoint
+INSERT INTO endpoint (id, app_id, uid, url, description, filter_types, headers, disabled, disabled_reason,
+                      retry_schedule, metadata, failing_since, secret, previous_secret,
+                      previous_secret_expires_at, created_at, updated_at)
+VALUES (%(id)s, %(app_id)s, %(uid)s, %(url)s, %(description)s, %(filter_types)s::jsonb, %(headers)s::jsonb,
+        %(disabled)s, %(disabled_reason)s, %(retry_schedule)s::jsonb, %(metadata)s::jsonb, %(failing_since)s,
+        %(secret)s, %(previous_secret)s, %(previous_secret_expires_at)s, %(created_at)s, %(updated_at)s)
+
+-- name: get_endpoint
+SELECT * FROM endpoint WHERE app_id = %(app_id)s AND (id = %(key)s OR uid = %(key)s) LIMIT 1
+
+-- name: list_endpoints
+SELECT * FROM endpoint WHERE app_id = %(app_id)s AND id > %(after)s ORDER BY id LIMIT %(limit)s
+
+-- name: update_endpoint
+UPDATE endpoint
+SET uid = %(uid)s, url = %(url)s, description = %(description)s, filter_types = %(filter_types)s::jsonb,
+    headers = %(headers)s::jsonb, retry_schedule = %(retry_schedule)s::jsonb, metadata = %(metadata)s::jsonb,
+    secret = %(secret)s, previous_secret = %(previous_secret)s,
+    previous_secret_expires_at = %(previous_secret_expires_at)s, updated_at = %(updated_at)s
+WHERE app_id = %(app_id)s AND id = %(id)s
+
+-- name: set_endpoint_disabled
+UPDATE endpoint
+SET disabled = %(disabled)s, disabled_reason = %(reason)s, failing_since = NULL, updated_at = %(now)s
+WHERE app_id = %(app_id)s AND id = %(id)s
+
+-- name: insert_endpoint_event
+INSERT INTO endpoint_event (endpoint_id, kind, reason, at) VALUES (%(endpoint_id)s, %(kind)s, %(reason)s, %(at)s)
+
+-- name: delete_endpoint
+DELETE FROM endpoint WHERE app_id = %(app_id)s AND id = %(id)s
+
+-- name: fan_out_targets
+SELECT id, filter_types FROM endpoint WHERE app_id = %(app_id)s AND NOT disabled
+
+-- name: save_event_type
+INSERT INTO event_type (name, description, schema, archived, created_at, updated_at)
+VALUES (%(name)s, %(description)s, %(schema)s::jsonb, %(archived)s, %(created_at)s, %(updated_at)s)
+ON CONFLICT (name) DO UPDATE
+SET description = excluded.description, schema = excluded.schema, archived = excluded.archived,
+    updated_at = excluded.updated_at
+
+-- name: get_event_type
+SELECT * FROM event_type WHERE name = %(name)s
+
+-- name: list_event_types
+SELECT * FROM event_type WHERE name > %(after)s AND (%(include_archived)s OR NOT archived) ORDER BY name LIMIT %(limit)s
+
+-- name: insert_message
+INSERT INTO message (id, app_id, event_type, event_id, payload, headers, created_at)
+VALUES (%(id)s, %(app_id)s, %(event_type)s, %(event_id)s, %(payload)s, %(headers)s::jsonb, %(created_at)s)
+ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: get_message_by_event_id
+SELECT * FROM message WHERE app_id = %(app_id)s AND event_id = %(event_id)s
+
+-- name: insert_deliveries
+INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, due_at, created_at, updated_at)
+SELECT d.id, %(message_id)s, d.endpoint_id, %(app_id)s, 'pending', %(now)s, %(now)s, %(now)s
+FROM unnest(%(ids)s::text[], %(endpoint_ids)s::text[]) AS d(id, endpoint_id)
+
+-- name: notify
+SELECT pg_notify('hookwire_deliveries', '')
+
+-- name: get_message
+SELECT * FROM message WHERE app_id = %(app_id)s AND id = %(id)s
+
+-- name: list_messages
+SELECT * FROM message
+WHERE app_id = %(app_id)s AND id < %(before_id)s AND id >= %(after_id)s
+  AND (%(event_types)s::text[] IS NULL OR event_type = ANY(%(event_types)s::text[]))
+ORDER BY id DESC LIMIT %(limit)s
+
+-- name: list_deliveries
+SELECT * FROM delivery WHERE app_id = %(app_id)s AND message_id = %(message_id)s ORDER BY endpoint_id
+
+-- name: list_attempts
+SELECT * FROM attempt
+WHERE app_id = %(app_id)s AND id < %(before_id)s
+  AND (%(message_id)s::text IS NULL OR message_id = %(message_id)s)
+  AND (%(endpoint_id)s::text IS NULL OR endpoint_id = %(endpoint_id)s)
+ORDER BY id DESC LIMIT %(limit)s
+
+-- name: claim_due
+-- As in SQLite: a bounded look-ahead in due order, then at most the room the worker has per
+-- endpoint. SKIP LOCKED lets workers on other machines claim side by side without waiting
+-- for each other; rows another transaction is claiming are simply not seen.
+WITH due AS (
+    SELECT id, endpoint_id, due_at FROM delivery
+    WHERE status IN ('pending', 'sending') AND due_at <= %(now)s
+    ORDER BY due_at LIMIT %(scan)s
+    FOR UPDATE SKIP LOCKED
+), chosen AS (
+    SELECT id FROM (
+        SELECT id, endpoint_id, due_at,
+               row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS rank
+        FROM due
+    ) ranked
+    WHERE rank <= coalesce((%(room)s::jsonb ->> endpoint_id)::int, %(per_endpoint)s)
+    ORDER BY due_at LIMIT %(limit)s
+)
+UPDATE delivery d
+SET status = 'sending', lease_token = d.lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
+FROM chosen WHERE d.id = chosen.id
+RETURNING d.id, d.lease_token
+
+-- name: claim_details
+SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
+       d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,
+       e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since, e.disabled,
+       coalesce(e.retry_schedule, a.retry_schedule) AS retry_schedule
+FROM delivery d
+JOIN message m ON m.id = d.message_id
+JOIN endpoint e ON e.id = d.endpoint_id
+JOIN application a ON a.id = d.app_id
+WHERE d.id = ANY(%(ids)s::text[])
+
+-- name: record_deliveries
+-- One statement for a whole batch of results; the lease token fences each row.
+UPDATE delivery d
+SET status = r.status, due_at = r.due_at, updated_at = %(now)s,
+    attempts = d.attempts + r.counted, round_attempts = d.round_attempts + r.counted
+FROM unnest(%(ids)s::text[], %(tokens)s::bigint[], %(statuses)s::text[], %(due_ats)s::bigint[],
+            %(counted)s::int[]) AS r(id, lease_token, status, due_at, counted)
+WHERE d.id = r.id AND d.lease_token = r.lease_token AND d.status = 'sending'
+RETURNING d.id
+
+-- name: copy_attempts
+COPY attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at, duration_ms,
+              status_code, response_body, error, error_detail, succeeded, trigger) FROM STDIN
+
+-- name: endpoints_succeeded
+UPDATE endpoint SET failing_since = NULL WHERE id = ANY(%(ids)s::text[]) AND failing_since IS NOT NULL
+
+-- name: endpoint_failed
+UPDATE endpoint SET failing_since = %(since)s WHERE id = %(id)s AND failing_since IS NULL
+
+-- name: endpoint_auto_disable
+UPDATE endpoint SET disabled = true, disabled_reason = %(reason)s, failing_since = NULL, updated_at = %(now)s
+WHERE id = %(id)s AND NOT disabled
+RETURNING id
+
+-- name: release
+UPDATE delivery SET status = 'pending', due_at = %(now)s, updated_at = %(now)s
+FROM unnest(%(ids)s::text[], %(tokens)s::bigint[]) AS r(id, lease_token)
+WHERE delivery.id = r.id AND delivery.lease_token = r.lease_token AND delivery.status = 'sending'
+
+-- name: next_due
+SELECT due_at FROM delivery WHERE status IN ('pending', 'sending') ORDER BY due_at LIMIT 1
+
+-- name: requeue
+INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, manual, due_at, created_at, updated_at)
+VALUES (%(id)s, %(message_id)s, %(endpoint_id)s, %(app_id)s, 'pending', true, %(now)s, %(now)s, %(now)s)
+ON CONFLICT (message_id, endpoint_id) DO UPDATE
+SET status = 'pending', round_attempts = 0, manual = true, due_at = %(now)s, updated_at = %(now)s
+WHERE delivery.status <> 'sending'
+RETURNING *
+
+-- name: get_delivery
+SELECT * FROM delivery WHERE message_id = %(message_id)s AND endpoint_id = %(endpoint_id)s
+
+-- name: recover
+UPDATE delivery
+SET status = 'pending', round_attempts = 0, manual = true, due_at = %(now)s, updated_at = %(now)s
+WHERE endpoint_id = %(endpoint_id)s AND app_id = %(app_id)s AND status = 'failed'
+  AND message_id >= %(since_id)s
+
+-- name: count_deliveries
+SELECT status, count(*) AS n FROM delivery WHERE (%(app_id)s::text IS NULL OR app_id = %(app_id)s) GROUP BY status
