@@ -65,6 +65,24 @@ class _Blocking:
         return blocking
 
 
+class _BlockingMessages(_Blocking):
+    """``messages``, where ``create(..., connection=...)`` runs in the caller's thread: the
+    caller's connection and transaction belong to it."""
+
+    def __init__(self, hooks: aio.Webhooks, portal: _Portal) -> None:
+        super().__init__(hooks.messages, portal)
+        self._hooks = hooks
+
+    def create(self, app: str, event_type: str, payload: Any, **options: Any) -> Any:
+        connection = options.pop("connection", None)
+        if connection is None:
+            return self._portal.call(self._hooks.messages.create(app, event_type, payload, **options))
+        application = self._portal.call(self._hooks.apps.get(app))
+        return self._hooks.messages.create_within_sync(
+            application.id, event_type, payload, connection=connection, **options
+        )
+
+
 class Webhooks:
     """Blocking twin of ``hookwire.Webhooks``; same arguments, same methods, same resources.
 
@@ -88,7 +106,7 @@ class Webhooks:
         self.apps: Any = _Blocking(self._hooks.apps, self._portal)
         self.endpoints: Any = _Blocking(self._hooks.endpoints, self._portal)
         self.event_types: Any = _Blocking(self._hooks.event_types, self._portal)
-        self.messages: Any = _Blocking(self._hooks.messages, self._portal)
+        self.messages: Any = _BlockingMessages(self._hooks, self._portal)
         self.attempts: Any = _Blocking(self._hooks.attempts, self._portal)
         self.settings = self._hooks.settings
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,15 @@ from hookwire.core.clock import utcnow
 from hookwire.receiver import verify
 from hookwire.testing import Receiver, Reply
 from tests.conftest import HooksFactory
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every delivery test runs on both backends."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'hookwire.db'}"
 
 
 async def test_retries_until_success_with_same_id_and_valid_signatures(

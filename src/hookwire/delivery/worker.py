@@ -67,14 +67,23 @@ class Worker:
         self._transport: Transport | None = None
         self._runner: AttemptRunner | None = None
         self._stop_watching: Callable[[], Awaitable[None]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- control -------------------------------------------------------------------------------
 
     def wake(self) -> None:
-        """Look for due deliveries now (a message was just created)."""
-        self._look.set()
+        """Look for due deliveries now (a message was just created). Safe from any thread."""
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if self._loop is None or running is self._loop:
+            self._look.set()
+        else:
+            self._loop.call_soon_threadsafe(self._look.set)
 
     async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._transport = Transport(self._settings)
         self._runner = AttemptRunner(self._settings, self._transport, clock=self._clock, rng=self._rng)
         self._flusher = asyncio.create_task(self._flush_forever(), name="hookwire-worker-flush")

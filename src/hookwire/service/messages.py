@@ -28,6 +28,7 @@ class Messages:
         *,
         event_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        connection: object | None = None,
     ) -> Message:
         """Accept a message: when this returns, it and its deliveries are durably stored.
 
@@ -38,9 +39,21 @@ class Messages:
             event_id: an idempotency key: a second message with the same key in the same
                 application is not created; the first one is returned.
             headers: extra request headers for this message's deliveries.
+            connection: your own open database connection (psycopg ``AsyncConnection`` or
+                ``Connection`` on PostgreSQL, ``sqlite3.Connection`` on the same SQLite file):
+                the message is written inside your current transaction and exists only if it
+                commits (the transactional outbox). Without it, hookwire commits on its own.
         """
         application = await self._context.application(app)
-        return await self.create_in(application.id, event_type, payload, event_id=event_id, headers=headers)
+        message = self.build(application.id, event_type, payload, event_id=event_id, headers=headers)
+        store = self._context.store
+        if connection is None:
+            stored, created = await store.create_message(message, now=message.created_at)
+        else:
+            stored, created = await store.create_message_within(connection, message, now=message.created_at)
+        if created:
+            self._context.wake()
+        return stored
 
     async def create_in(
         self,
@@ -52,20 +65,51 @@ class Messages:
         headers: Mapping[str, str] | None = None,
     ) -> Message:
         """``create`` for an application id already looked up (the hot path of ``trigger``)."""
-        now = self._context.clock()
-        message = Message(
+        message = self.build(app_id, event_type, payload, event_id=event_id, headers=headers)
+        stored, created = await self._context.store.create_message(message, now=message.created_at)
+        if created:
+            self._context.wake()
+        return stored
+
+    def create_within_sync(
+        self,
+        app_id: str,
+        event_type: str,
+        payload: Any,
+        *,
+        connection: object,
+        event_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Message:
+        """The transactional outbox for blocking code: runs in the caller's thread, on the
+        caller's connection (see ``create``)."""
+        message = self.build(app_id, event_type, payload, event_id=event_id, headers=headers)
+        stored, created = self._context.store.create_message_within_sync(
+            connection, message, now=message.created_at
+        )
+        if created:
+            self._context.wake()
+        return stored
+
+    def build(
+        self,
+        app_id: str,
+        event_type: str,
+        payload: Any,
+        *,
+        event_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Message:
+        """Validate and make a message, writing nothing."""
+        return Message(
             id=ids.new_id(ids.MESSAGE),
             app_id=app_id,
             event_type=check_event_type(event_type),
             event_id=check_uid(event_id, "event_id"),
             payload=encode_payload(payload, self._context.settings.max_payload_bytes),
             headers=check_headers(headers),
-            created_at=now,
+            created_at=self._context.clock(),
         )
-        stored, created = await self._context.store.create_message(message, now=now)
-        if created:
-            self._context.wake()
-        return stored
 
     async def get(self, app: str, message: str) -> Message:
         application = await self._context.application(app)

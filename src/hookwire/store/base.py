@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from hookwire.core.errors import ValidationError
 from hookwire.core.types import (
     Application,
     Attempt,
@@ -170,6 +171,20 @@ class Store(ABC):
         If the application already has a message with the same ``event_id``, nothing is
         written and that message is returned. Returns ``(message, created)``.
         """
+
+    async def create_message_within(
+        self, connection: object, message: Message, *, now: datetime
+    ) -> tuple[Message, bool]:
+        """``create_message`` on the caller's own connection, inside the caller's transaction
+        (the transactional outbox): the message exists if and only if that transaction commits.
+        """
+        return self.create_message_within_sync(connection, message, now=now)
+
+    def create_message_within_sync(
+        self, connection: object, message: Message, *, now: datetime
+    ) -> tuple[Message, bool]:
+        """``create_message_within`` for a blocking connection, run in the caller's thread."""
+        raise ValidationError(f"{type(self).__name__} cannot write on a {type(connection).__name__}")
 
     @abstractmethod
     async def get_message(self, app_id: str, message_id: str) -> Message: ...

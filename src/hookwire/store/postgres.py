@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms, utcnow
-from hookwire.core.errors import Conflict, NotFound, StoreError
+from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.types import (
     Application,
     Attempt,
@@ -36,7 +36,7 @@ from hookwire.core.types import (
 )
 from hookwire.store import rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
-from hookwire.store.postgres_outbox import create_message_async
+from hookwire.store.postgres_outbox import create_message_async, create_message_sync
 from hookwire.store.sql import migrations, queries
 
 log = logging.getLogger("hookwire.store.postgres")
@@ -59,10 +59,16 @@ class PostgresStore(Store):
     Args:
         database_url: a libpq URL, ``postgresql://user:pass@host:5432/db``.
         min_size, max_size: bounds of the connection pool.
+        wait_timeout: seconds to wait for a connection before raising ``StoreError``.
     """
 
-    def __init__(self, database_url: str, *, min_size: int = 1, max_size: int = 10) -> None:
+    def __init__(
+        self, database_url: str, *, min_size: int = 1, max_size: int = 10, wait_timeout: float = 5.0
+    ) -> None:
         self._url = database_url
+        # How long a caller waits for a connection before hearing that the database is down:
+        # long enough to ride out a failover, short enough to answer 503 in time.
+        self._wait_timeout = wait_timeout
         self._pool = AsyncConnectionPool(
             database_url,
             min_size=min_size,
@@ -83,7 +89,10 @@ class PostgresStore(Store):
                     await self._pool.open(wait=False)
                     self._opened = True
         try:
-            async with self._pool.connection(timeout=10) as connection, connection.transaction():
+            async with (
+                self._pool.connection(timeout=self._wait_timeout) as connection,
+                connection.transaction(),
+            ):
                 yield connection  # type: ignore[misc]
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreError(f"the database is unavailable: {exc}") from exc
@@ -260,11 +269,29 @@ class PostgresStore(Store):
     # -- messages ----------------------------------------------------------------------------
 
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        async with self._connection() as c:
+            return await _translated(create_message_async(c, message, now=now), message)
+
+    async def create_message_within(
+        self, connection: object, message: Message, *, now: datetime
+    ) -> tuple[Message, bool]:
+        if isinstance(connection, psycopg.AsyncConnection):
+            return await _translated(create_message_async(connection, message, now=now), message)
+        return await super().create_message_within(connection, message, now=now)
+
+    def create_message_within_sync(
+        self, connection: object, message: Message, *, now: datetime
+    ) -> tuple[Message, bool]:
+        if not isinstance(connection, psycopg.Connection):
+            raise ValidationError(
+                f"the transactional outbox takes a psycopg connection, not a {type(connection).__name__}"
+            )
         try:
-            async with self._connection() as c:
-                return await create_message_async(c, message, now=now)
+            return create_message_sync(connection, message, now=now)
         except pg_errors.ForeignKeyViolation as exc:
             raise NotFound(f"application {message.app_id!r} not found") from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"creating the message failed: {exc}") from exc
 
     async def get_message(self, app_id: str, message_id: str) -> Message:
         row = await self._one("get_message", {"app_id": app_id, "id": message_id}, f"message {message_id!r}")
@@ -400,6 +427,17 @@ class PostgresStore(Store):
         counts = dict.fromkeys(DeliveryStatus, 0)
         counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
         return counts
+
+
+async def _translated(creating: Awaitable[tuple[Message, bool]], message: Message) -> tuple[Message, bool]:
+    try:
+        return await creating
+    except pg_errors.ForeignKeyViolation as exc:
+        raise NotFound(f"application {message.app_id!r} not found") from exc
+    except (psycopg.OperationalError, psycopg.InterfaceError):
+        raise  # _connection() reports these as an unavailable database
+    except psycopg.Error as exc:
+        raise StoreError(f"creating the message failed: {exc}") from exc
 
 
 async def _copy_attempts(c: Connection, attempts: list[Attempt]) -> None:

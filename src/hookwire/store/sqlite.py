@@ -230,6 +230,24 @@ class SQLiteStore(Store):
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
         return await self._writer.submit(lambda c: _create_message(c, message, to_ms(now)))
 
+    def create_message_within_sync(
+        self, connection: object, message: Message, *, now: datetime
+    ) -> tuple[Message, bool]:
+        if not isinstance(connection, sqlite3.Connection):
+            raise ValidationError(
+                f"the transactional outbox takes a sqlite3 connection, not a {type(connection).__name__}"
+            )
+        if not self._same_file(connection):
+            raise ValidationError("the connection is not to hookwire's database file")
+        try:
+            return _create_message(connection, message, to_ms(now))
+        except sqlite3.Error as exc:
+            raise StoreError(f"creating the message failed: {exc}") from exc
+
+    def _same_file(self, connection: sqlite3.Connection) -> bool:
+        files = [row[2] for row in connection.execute("PRAGMA database_list") if row[1] == "main"]
+        return bool(files) and Path(files[0]).resolve() == Path(self._path).resolve()
+
     async def get_message(self, app_id: str, message_id: str) -> Message:
         row = await self._one("get_message", {"app_id": app_id, "id": message_id}, f"message {message_id!r}")
         return rows.message(row)
@@ -380,7 +398,10 @@ def _expect_one(sql: str, params: Mapping[str, Any], what: str) -> Callable[[sql
     return write
 
 
-def _create_message(c: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
+def _create_message(connection: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
+    # Our own cursor reads rows by name, whatever row factory a caller's connection has.
+    c = connection.cursor()
+    c.row_factory = sqlite3.Row
     cursor = c.execute(
         Q["insert_message"],
         {
