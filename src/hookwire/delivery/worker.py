@@ -250,6 +250,11 @@ class Worker:
                 delay = min(delay * 2, 5.0)
                 if self._stopping and delay >= 5.0:
                     return  # leases will expire; the deliveries are retried, never lost
+        if len(written) < len(batch):
+            log.warning(
+                "%d attempt results were fenced off: their leases expired and another worker took over",
+                len(batch) - len(written),
+            )
         if self._on_result is None:
             return
         for claim, result in batch:
