@@ -1,11 +1,17 @@
-"""``hookwire listen``: a local receiver that verifies each webhook and pretty-prints it."""
+"""``hookwire listen``: a local receiver that verifies each webhook and pretty-prints it.
+
+With ``--secret`` it runs the receiver kit's pipeline (:class:`~hookwire.receiver.Receiver`):
+the same verification, answers and de-duplication a real receiver gets, so a retried message
+shows as a duplicate rather than printed again. Without a secret nothing can be verified and
+every request is printed as it comes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 import orjson
 import typer
@@ -14,8 +20,12 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 
 from hookwire.cli.common import console, run
-from hookwire.core.errors import WebhookVerificationError
-from hookwire.receiver import verify
+from hookwire.receiver import Outcome, Receiver, Webhook
+
+AiohttpHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Results whose answer --status replaces: the ones a receiver reports as success.
+_SUCCESS = frozenset({"handled", "duplicate", "ignored"})
 
 
 def listen(
@@ -34,31 +44,65 @@ def listen(
     run(_serve(secret, port, path, status))
 
 
-def make_handler(secret: str | None, status: int) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def make_handler(secret: str | None, status: int) -> AiohttpHandler:
+    """The aiohttp handler of ``hookwire listen``.
+
+    Raises:
+        InvalidSecret: ``secret`` is not a valid ``whsec_`` secret.
+    """
+    if secret is None:
+        return _unverified_handler(status)
+    receiver = Receiver(secret)
+
+    @receiver.on("*")
+    async def show(webhook: Webhook) -> None:
+        _show(webhook.id or "?", webhook.headers, _pretty(webhook.payload), "[green]signature verified[/]")
+
+    async def receive(request: web.Request) -> web.StreamResponse:
+        outcome = await receiver.handle(await request.read(), request.headers)
+        _report(outcome, request.headers.get("webhook-id", "?"))
+        if outcome.result in _SUCCESS:
+            return web.Response(status=status)
+        return web.Response(
+            status=outcome.status,
+            body=outcome.body,
+            headers=dict(outcome.headers),
+            content_type="application/json",
+        )
+
+    return receive
+
+
+def _unverified_handler(status: int) -> AiohttpHandler:
     async def receive(request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        webhook_id = request.headers.get("webhook-id", "?")
-        if secret is None:
-            verdict = "[yellow]not verified (no --secret)[/]"
-        else:
-            try:
-                verify(body, request.headers, secret)
-            except WebhookVerificationError as exc:
-                console.print(f"[bold red]rejected[/] {webhook_id}: {exc.message}")
-                return web.json_response({"error": exc.code}, status=401)
-            verdict = "[green]signature verified[/]"
-        _show(webhook_id, request, body, verdict)
+        try:
+            pretty = _pretty(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            pretty = body.decode("utf-8", "replace")
+        verdict = "[yellow]not verified (no --secret)[/]"
+        _show(request.headers.get("webhook-id", "?"), request.headers, pretty, verdict)
         return web.Response(status=status)
 
     return receive
 
 
-def _show(webhook_id: str, request: web.Request, body: bytes, verdict: str) -> None:
-    try:
-        pretty = orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2).decode()
-    except orjson.JSONDecodeError:
-        pretty = body.decode("utf-8", "replace")
-    title = f"{webhook_id}  {verdict}  [dim]{request.headers.get('webhook-timestamp', '')}[/]"
+def _report(outcome: Outcome, webhook_id: str) -> None:
+    """One line for what the printing handler did not show."""
+    if outcome.result == "duplicate":
+        console.print(f"[dim]duplicate {webhook_id}: already shown, answered as handled[/]")
+    elif outcome.result == "rejected":
+        console.print(f"[bold red]rejected[/] {webhook_id}: {outcome.detail}")
+    elif outcome.result not in _SUCCESS:
+        console.print(f"[bold red]{outcome.result}[/] {webhook_id}: {outcome.detail}")
+
+
+def _pretty(payload: Any) -> str:
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+
+
+def _show(webhook_id: str, headers: Mapping[str, str], pretty: str, verdict: str) -> None:
+    title = f"{webhook_id}  {verdict}  [dim]{headers.get('webhook-timestamp', '')}[/]"
     console.print(Panel(Syntax(pretty, "json", word_wrap=True), title=title, title_align="left"))
 
 
