@@ -9,6 +9,7 @@ from hookwire.cli.demo import demo
 from hookwire.cli.endpoints import endpoint_app
 from hookwire.cli.listen import listen
 from hookwire.cli.messages import attempts, messages, send
+from hookwire.cli.serve import key_app, serve
 from hookwire.cli.worker import migrate, worker
 
 app = typer.Typer(
@@ -19,6 +20,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(endpoint_app, name="endpoint")
+app.add_typer(key_app, name="key")
+app.command()(serve)
 app.command()(send)
 app.command()(messages)
 app.command()(attempts)

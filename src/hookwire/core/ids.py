@@ -24,6 +24,7 @@ ENDPOINT = "ep"
 MESSAGE = "msg"
 DELIVERY = "dlv"
 ATTEMPT = "atmpt"
+API_KEY = "key"
 
 _lock = threading.Lock()
 _last = 0
@@ -73,3 +74,11 @@ def has_prefix(value: str, prefix: str) -> bool:
     """Whether ``value`` looks like an id of the given kind."""
     head, sep, tail = value.partition("_")
     return bool(sep) and head == prefix and len(tail) == _WIDTH and all(c in ALPHABET for c in tail)
+
+
+def created_ms(value: str) -> int:
+    """When an id was made, in Unix milliseconds (ids begin with their creation time)."""
+    number = 0
+    for char in value.partition("_")[2]:
+        number = number * 62 + ALPHABET.index(char)
+    return number >> _RANDOM_BITS

@@ -160,3 +160,40 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     iterator: str | None
     done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A key for the HTTP API. Only a hash of the token is stored; ``prefix`` helps recognise it.
+
+    ``app_id`` of ``None`` makes an admin key; otherwise the key sees only that application.
+    """
+
+    id: str
+    app_id: str | None
+    name: str
+    prefix: str
+    created_at: datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.app_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentResponse:
+    """What an earlier request with the same ``Idempotency-Key`` produced, or is producing."""
+
+    finished: bool
+    fingerprint: str
+    status: int | None
+    body: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class HealthFigures:
+    """Figures for metrics and the overview: live deliveries, the oldest, disabled endpoints."""
+
+    pending_deliveries: int
+    oldest_pending_at: datetime | None
+    disabled_endpoints: int

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
 
 from hookwire.core.errors import InvalidHeaders, InvalidPayload, InvalidURL, PayloadTooLarge, ValidationError
+
+T = TypeVar("T")
 
 MAX_URL_LENGTH = 2048
 MAX_HEADERS = 32
@@ -55,9 +57,29 @@ RESERVED_HEADERS = frozenset(
 )
 
 
+def is_text(value: object) -> bool:
+    """A ``str`` that can be stored and sent: UTF-8 encodable (no lone surrogates)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_json(value: T, what: str) -> T:
+    """Refuse values JSON cannot carry faithfully (integers beyond 64 bits, lone surrogates)."""
+    try:
+        orjson.dumps(value)
+    except TypeError as exc:
+        raise ValidationError(f"{what} cannot be stored as JSON: {exc}") from exc
+    return value
+
+
 def check_url(url: str) -> str:
     """Return ``url`` if it is an absolute http(s) URL without credentials, else raise ``InvalidURL``."""
-    if not isinstance(url, str) or not url:
+    if not is_text(url) or not url:
         raise InvalidURL("an endpoint needs a URL")
     if len(url) > MAX_URL_LENGTH:
         raise InvalidURL(f"URLs are at most {MAX_URL_LENGTH} characters")
@@ -139,7 +161,7 @@ def check_uid(uid: str | None, what: str) -> str | None:
 
 
 def check_text(value: str, what: str, *, limit: int = MAX_TEXT_LENGTH) -> str:
-    if not isinstance(value, str) or len(value) > limit:
+    if not is_text(value) or len(value) > limit:
         raise ValidationError(f"{what} must be text of at most {limit} characters")
     return value
 
@@ -150,6 +172,6 @@ def check_metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     if not isinstance(metadata, Mapping) or len(metadata) > 64:
         raise ValidationError("metadata is a mapping of at most 64 string keys to string values")
     for key, value in metadata.items():
-        if not isinstance(key, str) or not isinstance(value, str) or len(key) > 256 or len(value) > 4096:
+        if not is_text(key) or not is_text(value) or len(key) > 256 or len(value) > 4096:
             raise ValidationError("metadata keys and values must be strings (keys up to 256 characters)")
     return dict(metadata)

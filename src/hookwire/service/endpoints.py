@@ -12,7 +12,7 @@ from hookwire.core.clock import require_utc
 from hookwire.core.filters import check_filter
 from hookwire.core.settings import check_schedule
 from hookwire.core.signing import decode_secret, generate_secret
-from hookwire.core.types import Endpoint, Page
+from hookwire.core.types import DeliveryStatus, Endpoint, Page
 from hookwire.core.validate import check_headers, check_metadata, check_text, check_uid, check_url
 from hookwire.service.context import Context, page_size
 
@@ -160,6 +160,11 @@ class Endpoints:
         return await self._context.store.set_endpoint_disabled(
             current.app_id, current.id, disabled=False, reason=None, now=self._context.clock()
         )
+
+    async def delivery_counts(self, app: str, endpoint: str) -> Mapping[DeliveryStatus, int]:
+        """How many of the endpoint's deliveries are in each status."""
+        current = await self.get(app, endpoint)
+        return await self._context.store.endpoint_delivery_counts(current.id)
 
     async def recover(self, app: str, endpoint: str, since: datetime) -> int:
         """Resend every failed delivery of the endpoint for messages created since ``since``."""

@@ -12,7 +12,7 @@ from typing import Any
 from hookwire.core.errors import ValidationError
 from hookwire.core.filters import check_event_type
 from hookwire.core.types import EventType, Page
-from hookwire.core.validate import check_text
+from hookwire.core.validate import check_json, check_text
 from hookwire.service.context import Context, page_size
 
 
@@ -69,4 +69,4 @@ class EventTypes:
 def _schema(schema: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     if schema is not None and not isinstance(schema, Mapping):
         raise ValidationError("an event type's schema is a JSON Schema object")
-    return schema
+    return check_json(schema, "the schema")

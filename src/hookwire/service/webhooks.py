@@ -28,6 +28,8 @@ from hookwire.service.attempts import Attempts
 from hookwire.service.context import Context
 from hookwire.service.endpoints import Endpoints
 from hookwire.service.event_types import EventTypes
+from hookwire.service.idempotency import Idempotency
+from hookwire.service.keys import ApiKeys
 from hookwire.service.messages import Messages
 from hookwire.service.quick import QuickApi
 from hookwire.store.base import Store
@@ -72,6 +74,8 @@ class Webhooks:
         self.event_types = EventTypes(context)
         self.messages = Messages(context)
         self.attempts = Attempts(context)
+        self.keys = ApiKeys(context)
+        self.idempotency = Idempotency(context)
         self._quick = QuickApi(self.apps, self.endpoints, self.messages)
 
     # -- lifecycle -----------------------------------------------------------------------------

@@ -13,12 +13,15 @@ from datetime import datetime
 
 from hookwire.core.errors import ValidationError
 from hookwire.core.types import (
+    ApiKey,
     Application,
     Attempt,
     Delivery,
     DeliveryStatus,
     Endpoint,
     EventType,
+    HealthFigures,
+    IdempotentResponse,
     Message,
     Page,
 )
@@ -252,3 +255,41 @@ class Store(ABC):
 
     @abstractmethod
     async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]: ...
+
+    @abstractmethod
+    async def endpoint_delivery_counts(self, endpoint_id: str) -> Mapping[DeliveryStatus, int]: ...
+
+    @abstractmethod
+    async def health_figures(self) -> HealthFigures: ...
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    @abstractmethod
+    async def create_api_key(self, key: ApiKey, *, key_hash: str) -> ApiKey: ...
+
+    @abstractmethod
+    async def find_api_key(self, key_hash: str) -> ApiKey | None: ...
+
+    @abstractmethod
+    async def list_api_keys(self) -> list[ApiKey]: ...
+
+    @abstractmethod
+    async def delete_api_key(self, key_id: str) -> None: ...
+
+    # -- idempotency -------------------------------------------------------------------------
+
+    @abstractmethod
+    async def start_idempotent(
+        self, scope: str, *, fingerprint: str, now: datetime, expires_at: datetime
+    ) -> IdempotentResponse | None:
+        """Claim ``scope`` for a request; ``None`` if claimed now, else the earlier record.
+
+        The claim is an insert on a unique key, so of concurrent requests exactly one wins.
+        """
+
+    @abstractmethod
+    async def finish_idempotent(self, scope: str, *, status: int, body: bytes) -> None: ...
+
+    @abstractmethod
+    async def forget_idempotent(self, scope: str) -> None:
+        """Drop an unfinished claim (the request failed): a retry may run it again."""

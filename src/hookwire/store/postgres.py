@@ -25,12 +25,15 @@ from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms, utcnow
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.types import (
+    ApiKey,
     Application,
     Attempt,
     Delivery,
     DeliveryStatus,
     Endpoint,
     EventType,
+    HealthFigures,
+    IdempotentResponse,
     Message,
     Page,
 )
@@ -423,10 +426,57 @@ class PostgresStore(Store):
             return cursor.rowcount
 
     async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]:
-        found = await self._fetch("count_deliveries", {"app_id": app_id})
-        counts = dict.fromkeys(DeliveryStatus, 0)
-        counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
-        return counts
+        return rows.status_counts(await self._fetch("count_deliveries", {"app_id": app_id}))
+
+    async def endpoint_delivery_counts(self, endpoint_id: str) -> Mapping[DeliveryStatus, int]:
+        return rows.status_counts(await self._fetch("endpoint_delivery_counts", {"endpoint_id": endpoint_id}))
+
+    async def health_figures(self) -> HealthFigures:
+        return rows.health_figures((await self._fetch("health_figures", {}))[0])
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    async def create_api_key(self, key: ApiKey, *, key_hash: str) -> ApiKey:
+        await self._execute("insert_api_key", rows.api_key_params(key, key_hash))
+        return key
+
+    async def find_api_key(self, key_hash: str) -> ApiKey | None:
+        found = await self._fetch("get_api_key_by_hash", {"key_hash": key_hash})
+        return rows.api_key(found[0]) if found else None
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return [rows.api_key(r) for r in await self._fetch("list_api_keys", {})]
+
+    async def delete_api_key(self, key_id: str) -> None:
+        if await self._execute("delete_api_key", {"id": key_id}) == 0:
+            raise NotFound(f"API key {key_id!r} not found")
+
+    # -- idempotency -------------------------------------------------------------------------
+
+    async def start_idempotent(
+        self, scope: str, *, fingerprint: str, now: datetime, expires_at: datetime
+    ) -> IdempotentResponse | None:
+        params = {
+            "scope": scope,
+            "fingerprint": fingerprint,
+            "expires_at": to_ms(expires_at),
+            "now": to_ms(now),
+        }
+        async with self._connection() as c:
+            await c.execute(Q["idempotency_purge"], params)
+            cursor = await c.execute(Q["idempotency_start"], params)
+            if cursor.rowcount == 1:
+                return None
+            cursor = await c.execute(Q["idempotency_get"], params)
+            row = await cursor.fetchone()
+        assert row is not None
+        return rows.idempotent_response(row)
+
+    async def finish_idempotent(self, scope: str, *, status: int, body: bytes) -> None:
+        await self._execute("idempotency_finish", {"scope": scope, "status": status, "body": body})
+
+    async def forget_idempotent(self, scope: str) -> None:
+        await self._execute("idempotency_forget", {"scope": scope})
 
 
 async def _translated(creating: Awaitable[tuple[Message, bool]], message: Message) -> tuple[Message, bool]:

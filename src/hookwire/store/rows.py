@@ -7,7 +7,7 @@ Booleans are written as ``bool``, which SQLite stores as 0/1.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -16,6 +16,7 @@ import orjson
 from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.types import (
+    ApiKey,
     Application,
     Attempt,
     AttemptError,
@@ -24,6 +25,8 @@ from hookwire.core.types import (
     DeliveryStatus,
     Endpoint,
     EventType,
+    HealthFigures,
+    IdempotentResponse,
     Message,
     Page,
 )
@@ -259,3 +262,48 @@ def message_window(iterator: str | None, where: MessageFilter) -> dict[str, str]
         before_id = min(before_id, ids.lower_bound(ids.MESSAGE, to_ms(where.before)))
     after_id = ids.lower_bound(ids.MESSAGE, to_ms(where.after)) if where.after is not None else ""
     return {"before_id": before_id, "after_id": after_id}
+
+
+def api_key_params(key: ApiKey, key_hash: str) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "app_id": key.app_id,
+        "name": key.name,
+        "key_hash": key_hash,
+        "prefix": key.prefix,
+        "created_at": to_ms(key.created_at),
+    }
+
+
+def api_key(row: Row) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        app_id=row["app_id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        created_at=from_ms(row["created_at"]),
+    )
+
+
+def idempotent_response(row: Row) -> IdempotentResponse:
+    body = row["body"]
+    return IdempotentResponse(
+        finished=row["state"] == "done",
+        fingerprint=row["fingerprint"],
+        status=row["status"],
+        body=None if body is None else bytes(body),
+    )
+
+
+def status_counts(found: Iterable[Row]) -> dict[DeliveryStatus, int]:
+    counts = dict.fromkeys(DeliveryStatus, 0)
+    counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
+    return counts
+
+
+def health_figures(row: Row) -> HealthFigures:
+    return HealthFigures(
+        pending_deliveries=row["pending"],
+        oldest_pending_at=time_or_none(row["oldest_pending"]),
+        disabled_endpoints=row["disabled_endpoints"],
+    )

@@ -23,12 +23,15 @@ from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.filters import matches
 from hookwire.core.types import (
+    ApiKey,
     Application,
     Attempt,
     Delivery,
     DeliveryStatus,
     Endpoint,
     EventType,
+    HealthFigures,
+    IdempotentResponse,
     Message,
     Page,
 )
@@ -351,9 +354,55 @@ class SQLiteStore(Store):
 
     async def count_deliveries(self, app_id: str | None = None) -> Mapping[DeliveryStatus, int]:
         found = await self._read(lambda c: c.execute(Q["count_deliveries"], {"app_id": app_id}).fetchall())
-        counts = dict.fromkeys(DeliveryStatus, 0)
-        counts.update({DeliveryStatus(r["status"]): r["n"] for r in found})
-        return counts
+        return rows.status_counts(found)
+
+    async def endpoint_delivery_counts(self, endpoint_id: str) -> Mapping[DeliveryStatus, int]:
+        params = {"endpoint_id": endpoint_id}
+        found = await self._read(lambda c: c.execute(Q["endpoint_delivery_counts"], params).fetchall())
+        return rows.status_counts(found)
+
+    async def health_figures(self) -> HealthFigures:
+        return rows.health_figures(await self._read(lambda c: c.execute(Q["health_figures"]).fetchone()))
+
+    # -- API keys ----------------------------------------------------------------------------
+
+    async def create_api_key(self, key: ApiKey, *, key_hash: str) -> ApiKey:
+        params = rows.api_key_params(key, key_hash)
+        await self._writer.submit(lambda c: c.execute(Q["insert_api_key"], params))
+        return key
+
+    async def find_api_key(self, key_hash: str) -> ApiKey | None:
+        row = await self._read(
+            lambda c: c.execute(Q["get_api_key_by_hash"], {"key_hash": key_hash}).fetchone()
+        )
+        return None if row is None else rows.api_key(row)
+
+    async def list_api_keys(self) -> list[ApiKey]:
+        return [rows.api_key(r) for r in await self._read(lambda c: c.execute(Q["list_api_keys"]).fetchall())]
+
+    async def delete_api_key(self, key_id: str) -> None:
+        await self._writer.submit(_expect_one(Q["delete_api_key"], {"id": key_id}, f"API key {key_id!r}"))
+
+    # -- idempotency -------------------------------------------------------------------------
+
+    async def start_idempotent(
+        self, scope: str, *, fingerprint: str, now: datetime, expires_at: datetime
+    ) -> IdempotentResponse | None:
+        def write(c: sqlite3.Connection) -> IdempotentResponse | None:
+            c.execute(Q["idempotency_purge"], {"now": to_ms(now)})
+            params = {"scope": scope, "fingerprint": fingerprint, "expires_at": to_ms(expires_at)}
+            if c.execute(Q["idempotency_start"], params).rowcount == 1:
+                return None
+            return rows.idempotent_response(c.execute(Q["idempotency_get"], {"scope": scope}).fetchone())
+
+        return await self._writer.submit(write)
+
+    async def finish_idempotent(self, scope: str, *, status: int, body: bytes) -> None:
+        params = {"scope": scope, "status": status, "body": body}
+        await self._writer.submit(lambda c: c.execute(Q["idempotency_finish"], params))
+
+    async def forget_idempotent(self, scope: str) -> None:
+        await self._writer.submit(lambda c: c.execute(Q["idempotency_forget"], {"scope": scope}))
 
 
 # -- writes run on the writer thread ---------------------------------------------------------

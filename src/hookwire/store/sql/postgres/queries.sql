@@ -190,3 +190,42 @@ WHERE endpoint_id = %(endpoint_id)s AND app_id = %(app_id)s AND status = 'failed
 
 -- name: count_deliveries
 SELECT status, count(*) AS n FROM delivery WHERE (%(app_id)s::text IS NULL OR app_id = %(app_id)s) GROUP BY status
+
+-- name: insert_api_key
+INSERT INTO api_key (id, app_id, name, key_hash, prefix, created_at)
+VALUES (%(id)s, %(app_id)s, %(name)s, %(key_hash)s, %(prefix)s, %(created_at)s)
+
+-- name: get_api_key_by_hash
+SELECT * FROM api_key WHERE key_hash = %(key_hash)s
+
+-- name: list_api_keys
+SELECT * FROM api_key ORDER BY id
+
+-- name: delete_api_key
+DELETE FROM api_key WHERE id = %(id)s
+
+-- name: idempotency_purge
+DELETE FROM idempotency WHERE expires_at < %(now)s
+
+-- name: idempotency_start
+INSERT INTO idempotency (scope, state, fingerprint, expires_at)
+VALUES (%(scope)s, 'started', %(fingerprint)s, %(expires_at)s)
+ON CONFLICT (scope) DO NOTHING
+
+-- name: idempotency_get
+SELECT * FROM idempotency WHERE scope = %(scope)s
+
+-- name: idempotency_finish
+UPDATE idempotency SET state = 'done', status = %(status)s, body = %(body)s WHERE scope = %(scope)s
+
+-- name: idempotency_forget
+DELETE FROM idempotency WHERE scope = %(scope)s AND state = 'started'
+
+-- name: endpoint_delivery_counts
+SELECT status, count(*) AS n FROM delivery WHERE endpoint_id = %(endpoint_id)s GROUP BY status
+
+-- name: health_figures
+SELECT
+    (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')) AS pending,
+    (SELECT min(created_at) FROM delivery WHERE status IN ('pending', 'sending')) AS oldest_pending,
+    (SELECT count(*) FROM endpoint WHERE disabled) AS disabled_endpoints

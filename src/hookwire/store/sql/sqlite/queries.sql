@@ -182,3 +182,41 @@ WHERE endpoint_id = :endpoint_id AND app_id = :app_id AND status = 'failed'
 
 -- name: count_deliveries
 SELECT status, count(*) AS n FROM delivery WHERE (:app_id IS NULL OR app_id = :app_id) GROUP BY status
+
+-- name: insert_api_key
+INSERT INTO api_key (id, app_id, name, key_hash, prefix, created_at)
+VALUES (:id, :app_id, :name, :key_hash, :prefix, :created_at)
+
+-- name: get_api_key_by_hash
+SELECT * FROM api_key WHERE key_hash = :key_hash
+
+-- name: list_api_keys
+SELECT * FROM api_key ORDER BY id
+
+-- name: delete_api_key
+DELETE FROM api_key WHERE id = :id
+
+-- name: idempotency_purge
+DELETE FROM idempotency WHERE expires_at < :now
+
+-- name: idempotency_start
+INSERT INTO idempotency (scope, state, fingerprint, expires_at) VALUES (:scope, 'started', :fingerprint, :expires_at)
+ON CONFLICT (scope) DO NOTHING
+
+-- name: idempotency_get
+SELECT * FROM idempotency WHERE scope = :scope
+
+-- name: idempotency_finish
+UPDATE idempotency SET state = 'done', status = :status, body = :body WHERE scope = :scope
+
+-- name: idempotency_forget
+DELETE FROM idempotency WHERE scope = :scope AND state = 'started'
+
+-- name: endpoint_delivery_counts
+SELECT status, count(*) AS n FROM delivery WHERE endpoint_id = :endpoint_id GROUP BY status
+
+-- name: health_figures
+SELECT
+    (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')) AS pending,
+    (SELECT min(created_at) FROM delivery WHERE status IN ('pending', 'sending')) AS oldest_pending,
+    (SELECT count(*) FROM endpoint WHERE disabled) AS disabled_endpoints
