@@ -47,7 +47,8 @@ def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI
     hooks.on_success(app.state.metrics.attempt_finished)
     hooks.on_failure(app.state.metrics.attempt_finished)
     errors.install(app)
-    for module in (applications, endpoints, messages, event_types, health):
+    # Messages first: creating them is the hot path, and routes are matched in order.
+    for module in (messages, endpoints, applications, event_types, health):
         app.include_router(module.router)
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=app.state.options.max_body_bytes)

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import dataclasses
 import enum
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -93,11 +94,17 @@ def fail(exc: HookwireError, code: int) -> NoReturn:
     raise typer.Exit(code)
 
 
+def environment_settings() -> Settings:
+    """Settings every command shares, from the environment: the encryption key for secrets
+    (``HOOKWIRE_ENCRYPTION_KEY``), needed to read or write endpoints when it is in use."""
+    return Settings(encryption_key=os.environ.get("HOOKWIRE_ENCRYPTION_KEY") or None)
+
+
 async def with_hooks(
     database_url: str, action: Callable[[Webhooks], Awaitable[T]], *, settings: Settings | None = None
 ) -> T:
     """Open the facade without a worker (commands that only read or write), run ``action``."""
-    async with Webhooks(database_url, settings=settings, worker=False) as hooks:
+    async with Webhooks(database_url, settings=settings or environment_settings(), worker=False) as hooks:
         return await action(hooks)
 
 

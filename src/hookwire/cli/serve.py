@@ -23,6 +23,7 @@ from hookwire.cli.common import (
     with_hooks,
 )
 from hookwire.cli.worker import settings_from_options
+from hookwire.core.secretbox import generate_key
 from hookwire.service.webhooks import Webhooks
 
 key_app = typer.Typer(help="Create, list and delete API keys.", no_args_is_help=True)
@@ -117,6 +118,12 @@ def create_key(
     scope = f"application {key.app_id}" if key.app_id else "admin"
     console.print(f"[green]{scope} key {key.id} created[/]; its token (shown only now):")
     console.print(token, highlight=False)
+
+
+@key_app.command("encryption-key")
+def encryption_key() -> None:
+    """Print a new random key for HOOKWIRE_ENCRYPTION_KEY (encrypts endpoint secrets at rest)."""
+    console.print(generate_key(), highlight=False)
 
 
 @key_app.command("list")

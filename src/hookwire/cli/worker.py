@@ -9,7 +9,16 @@ from typing import Annotated
 
 import typer
 
-from hookwire.cli.common import DEFAULT_DB, AllowNetwork, DatabaseUrl, console, errors, reported_errors, run
+from hookwire.cli.common import (
+    DEFAULT_DB,
+    AllowNetwork,
+    DatabaseUrl,
+    console,
+    environment_settings,
+    errors,
+    reported_errors,
+    run,
+)
 from hookwire.core.settings import Settings
 from hookwire.delivery.worker import Worker
 from hookwire.store.factory import open_store
@@ -34,7 +43,7 @@ def settings_from_options(
         changes["poll_interval"] = poll_interval
     if request_timeout is not None:
         changes["request_timeout"] = request_timeout
-    return Settings().with_changes(**changes)
+    return environment_settings().with_changes(**changes)
 
 
 def worker(
@@ -80,7 +89,7 @@ def worker(
 
 
 async def _work(database_url: str, settings: Settings, grace: float) -> None:
-    store = open_store(database_url)
+    store = open_store(database_url, encryption_key=settings.encryption_key)
     try:
         await store.migrate()
         delivery_worker = Worker(store, settings)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import cast
 
 from hookwire.core.errors import ValidationError
@@ -62,13 +63,25 @@ class Settings:
         max_response_bytes: the most of a response body that is ever read.
         stored_response_bytes: how much of the response body an attempt keeps.
         max_payload_bytes: the largest payload a message may carry.
-        concurrency: requests in flight at once, per worker.
+        concurrency: requests in flight at once, per worker, not counting those that have waited
+            ``stall_after`` seconds for their response.
+        stalled_concurrency: requests that have waited ``stall_after`` seconds, or go to an
+            endpoint whose last attempt timed out, in flight at once, per worker. They cost a
+            socket each and no CPU; keeping them apart keeps dead receivers from taking the
+            slots of healthy ones.
+        stall_after: seconds after which a request still waiting for its response moves from
+            the ``concurrency`` budget to the ``stalled_concurrency`` one.
         endpoint_concurrency: requests in flight at once to one endpoint, per worker.
         claim_batch: deliveries claimed per query.
         lease: how long a claimed delivery stays with its worker before another may take it.
         poll_interval: the longest an idle worker sleeps between looks at the database when
             nothing wakes it.
         secret_rotation_overlap: how long a rotated-out secret keeps signing beside the new one.
+        encryption_key: base64 of 32 random bytes; when set, endpoint secrets are encrypted at
+            rest (AES-256-GCM) with it. Never shown in a repr.
+        ca_file: a PEM file of certificate authorities that https endpoints' certificates must
+            chain to, instead of the system's (a private CA, or a test CA). Verification itself
+            can never be turned off.
     """
 
     allow_networks: Sequence[str | Network] = ()
@@ -82,23 +95,35 @@ class Settings:
     stored_response_bytes: int = 4 * 1024
     max_payload_bytes: int = 1024 * 1024
     concurrency: int = 128
+    stalled_concurrency: int = 1024
+    stall_after: float = 0.25
     endpoint_concurrency: int = 16
     claim_batch: int = 128
     lease: timedelta = timedelta(seconds=90)
     poll_interval: float = 1.0
     secret_rotation_overlap: timedelta = timedelta(hours=24)
+    encryption_key: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "allow_networks", parse_networks(self.allow_networks))
         object.__setattr__(self, "retry_schedule", check_schedule(self.retry_schedule))
         if not 0 <= self.retry_jitter < 1:
             raise ValidationError("retry_jitter must be in [0, 1)")
-        for name in ("request_timeout", "connect_timeout", "poll_interval"):
+        for name in ("request_timeout", "connect_timeout", "poll_interval", "stall_after"):
             if getattr(self, name) <= 0:
                 raise ValidationError(f"{name} must be positive")
-        for name in ("concurrency", "endpoint_concurrency", "claim_batch", "max_payload_bytes"):
+        for name in (
+            "concurrency",
+            "stalled_concurrency",
+            "endpoint_concurrency",
+            "claim_batch",
+            "max_payload_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ValidationError(f"{name} must be at least 1")
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise ValidationError(f"ca_file {self.ca_file!r} is not a file")
         if self.lease.total_seconds() < self.request_timeout * 2:
             # A delivery may wait for a free per-endpoint slot and then take a whole request
             # timeout; a shorter lease would let another worker take it while it is still ours.

@@ -63,7 +63,7 @@ class Webhooks:
         store: Store | None = None,
     ) -> None:
         self.settings = settings or Settings()
-        self.store = store or open_store(database_url)
+        self.store = store or open_store(database_url, encryption_key=self.settings.encryption_key)
         self._run_worker = worker
         self._worker: Worker | None = None
         self._success: list[DeliveryCallback] = []

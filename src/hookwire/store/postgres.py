@@ -24,6 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms, utcnow
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
+from hookwire.core.secretbox import SecretBox
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -66,9 +67,16 @@ class PostgresStore(Store):
     """
 
     def __init__(
-        self, database_url: str, *, min_size: int = 1, max_size: int = 10, wait_timeout: float = 5.0
+        self,
+        database_url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        wait_timeout: float = 5.0,
+        secret_box: SecretBox | None = None,
     ) -> None:
         self._url = database_url
+        self._box = secret_box
         # How long a caller waits for a connection before hearing that the database is down:
         # long enough to ride out a failover, short enough to answer 503 in time.
         self._wait_timeout = wait_timeout
@@ -200,7 +208,7 @@ class PostgresStore(Store):
 
     async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
         try:
-            await self._execute("insert_endpoint", rows.endpoint_params(endpoint))
+            await self._execute("insert_endpoint", rows.endpoint_params(endpoint, self._box))
         except pg_errors.UniqueViolation as exc:
             raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
         except pg_errors.ForeignKeyViolation as exc:
@@ -208,19 +216,18 @@ class PostgresStore(Store):
         return endpoint
 
     async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
-        return rows.endpoint(
-            await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
-        )
+        found = await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
+        return rows.endpoint(found, self._box)
 
     async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]:
         found = await self._fetch(
             "list_endpoints", {"app_id": app_id, "after": iterator or "", "limit": limit + 1}
         )
-        return rows.page([rows.endpoint(r) for r in found], limit, lambda e: e.id)
+        return rows.page([rows.endpoint(r, self._box) for r in found], limit, lambda e: e.id)
 
     async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
         try:
-            changed = await self._execute("update_endpoint", rows.endpoint_params(endpoint))
+            changed = await self._execute("update_endpoint", rows.endpoint_params(endpoint, self._box))
         except pg_errors.UniqueViolation as exc:
             raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
         if changed == 0:
@@ -357,7 +364,8 @@ class PostgresStore(Store):
                 return []
             cursor = await c.execute(Q["claim_details"], {"ids": list(tokens)})
             found = await cursor.fetchall()
-        claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now) for row in found]
+        box = self._box
+        claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now, box) for row in found]
         claims.sort(key=lambda claim: claim.delivery_id)
         return claims
 

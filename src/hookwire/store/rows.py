@@ -15,6 +15,7 @@ import orjson
 
 from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms
+from hookwire.core.secretbox import SecretBox, seal, unseal
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -41,11 +42,12 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-def claim_from_row(row: Row, lease_token: int, now: datetime) -> Claim:
+def claim_from_row(row: Row, lease_token: int, now: datetime, box: SecretBox | None) -> Claim:
     previous_expires = row["previous_secret_expires_at"]
-    secrets: tuple[str, ...] = (row["secret"],)
+    endpoint_id = row["endpoint_id"]
+    secrets: tuple[str, ...] = (unseal(box, row["secret"], endpoint_id) or "",)
     if row["previous_secret"] is not None and previous_expires is not None and to_ms(now) < previous_expires:
-        secrets = (row["secret"], row["previous_secret"])
+        secrets = (secrets[0], unseal(box, row["previous_secret"], endpoint_id) or "")
     return Claim(
         delivery_id=row["delivery_id"],
         lease_token=lease_token,
@@ -118,7 +120,7 @@ def application(row: Row) -> Application:
     )
 
 
-def endpoint_params(e: Endpoint) -> dict[str, Any]:
+def endpoint_params(e: Endpoint, box: SecretBox | None) -> dict[str, Any]:
     return {
         "id": e.id,
         "app_id": e.app_id,
@@ -132,15 +134,15 @@ def endpoint_params(e: Endpoint) -> dict[str, Any]:
         "retry_schedule": json_or_none(e.retry_schedule),
         "metadata": orjson.dumps(dict(e.metadata)).decode(),
         "failing_since": ms_or_none(e.failing_since),
-        "secret": e.secret,
-        "previous_secret": e.previous_secret,
+        "secret": seal(box, e.secret, e.id),
+        "previous_secret": seal(box, e.previous_secret, e.id),
         "previous_secret_expires_at": ms_or_none(e.previous_secret_expires_at),
         "created_at": to_ms(e.created_at),
         "updated_at": to_ms(e.updated_at),
     }
 
 
-def endpoint(row: Row) -> Endpoint:
+def endpoint(row: Row, box: SecretBox | None) -> Endpoint:
     return Endpoint(
         id=row["id"],
         app_id=row["app_id"],
@@ -156,8 +158,8 @@ def endpoint(row: Row) -> Endpoint:
         failing_since=time_or_none(row["failing_since"]),
         created_at=from_ms(row["created_at"]),
         updated_at=from_ms(row["updated_at"]),
-        secret=row["secret"],
-        previous_secret=row["previous_secret"],
+        secret=unseal(box, row["secret"], row["id"]) or "",
+        previous_secret=unseal(box, row["previous_secret"], row["id"]),
         previous_secret_expires_at=time_or_none(row["previous_secret_expires_at"]),
     )
 

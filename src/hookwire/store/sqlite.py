@@ -22,6 +22,7 @@ from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.filters import matches
+from hookwire.core.secretbox import SecretBox
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -62,8 +63,11 @@ def sqlite_path(database_url: str) -> str:
 class SQLiteStore(Store):
     """A ``Store`` on one SQLite file."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout_ms: int = 10_000, secret_box: SecretBox | None = None
+    ) -> None:
         self._path = str(path)
+        self._box = secret_box
         if self._path == ":memory:":
             raise ValidationError("hookwire needs a database file; ':memory:' cannot be shared by threads")
         self._busy_timeout_ms = busy_timeout_ms
@@ -75,8 +79,8 @@ class SQLiteStore(Store):
         self._reader_connection: sqlite3.Connection | None = None
 
     @classmethod
-    def from_url(cls, database_url: str) -> SQLiteStore:
-        return cls(sqlite_path(database_url))
+    def from_url(cls, database_url: str, *, secret_box: SecretBox | None = None) -> SQLiteStore:
+        return cls(sqlite_path(database_url), secret_box=secret_box)
 
     def _connect(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
@@ -163,7 +167,7 @@ class SQLiteStore(Store):
     async def create_endpoint(self, endpoint: Endpoint) -> Endpoint:
         def write(c: sqlite3.Connection) -> None:
             try:
-                c.execute(Q["insert_endpoint"], rows.endpoint_params(endpoint))
+                c.execute(Q["insert_endpoint"], rows.endpoint_params(endpoint, self._box))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
 
@@ -172,17 +176,17 @@ class SQLiteStore(Store):
 
     async def get_endpoint(self, app_id: str, key: str) -> Endpoint:
         row = await self._one("get_endpoint", {"app_id": app_id, "key": key}, f"endpoint {key!r}")
-        return rows.endpoint(row)
+        return rows.endpoint(row, self._box)
 
     async def list_endpoints(self, app_id: str, *, limit: int, iterator: str | None) -> Page[Endpoint]:
         params = {"app_id": app_id, "after": iterator or "", "limit": limit + 1}
         found = await self._read(lambda c: c.execute(Q["list_endpoints"], params).fetchall())
-        return rows.page([rows.endpoint(r) for r in found], limit, lambda e: e.id)
+        return rows.page([rows.endpoint(r, self._box) for r in found], limit, lambda e: e.id)
 
     async def update_endpoint(self, endpoint: Endpoint) -> Endpoint:
         def write(c: sqlite3.Connection) -> None:
             try:
-                cursor = c.execute(Q["update_endpoint"], rows.endpoint_params(endpoint))
+                cursor = c.execute(Q["update_endpoint"], rows.endpoint_params(endpoint, self._box))
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"an endpoint with uid {endpoint.uid!r} already exists") from exc
             if cursor.rowcount == 0:
@@ -310,7 +314,7 @@ class SQLiteStore(Store):
             "per_endpoint": per_endpoint,
             "room": orjson.dumps(dict(room)).decode(),
         }
-        return await self._writer.submit(lambda c: _claim(c, params, now))
+        return await self._writer.submit(lambda c: _claim(c, params, now, self._box))
 
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
         if not results:
@@ -490,12 +494,14 @@ def _create_message(connection: sqlite3.Connection, message: Message, now_ms: in
     return message, True
 
 
-def _claim(c: sqlite3.Connection, params: Mapping[str, Any], now: datetime) -> list[Claim]:
+def _claim(
+    c: sqlite3.Connection, params: Mapping[str, Any], now: datetime, box: SecretBox | None
+) -> list[Claim]:
     tokens = {row["id"]: row["lease_token"] for row in c.execute(Q["claim_due"], params).fetchall()}
     if not tokens:
         return []
     found = c.execute(Q["claim_details"], {"ids": orjson.dumps(list(tokens)).decode()}).fetchall()
-    claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now) for row in found]
+    claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now, box) for row in found]
     claims.sort(key=lambda claim: claim.delivery_id)
     return claims
 
