@@ -73,3 +73,15 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     url = postgres.clone(postgres_server)
     yield url
     postgres.drop(postgres_server, url)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI nothing may be skipped silently: the PostgreSQL and browser tests must run."""
+    if not postgres.in_ci() or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped:
+        for report in skipped:
+            print(f"skipped in CI: {report.nodeid}: {report.longrepr}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
