@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from hookwire import dashboard
 from hookwire._version import __version__
 from hookwire.api import errors
 from hookwire.api.context import ServerOptions
@@ -50,6 +51,7 @@ def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI
     # Messages first: creating them is the hot path, and routes are matched in order.
     for module in (messages, endpoints, applications, event_types, health):
         app.include_router(module.router)
+    dashboard.install(app, app.state.options.session_secret)  # after the API: its paths come first
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=app.state.options.max_body_bytes)
     app.add_middleware(RequestLog)

@@ -30,6 +30,9 @@ class ServerOptions:
 
     admin_keys: tuple[str, ...] = field(default=(), repr=False)
     max_body_bytes: int = 1024 * 1024 + 64 * 1024  # the payload limit plus room for the envelope
+    #: Signs the dashboard's session cookies; random per process when unset (sessions then end
+    #: with the process, and several servers behind one address each refuse the others' cookies).
+    session_secret: str | None = field(default=None, repr=False)
 
 
 def facade_of(request: Request) -> Webhooks:

@@ -48,6 +48,15 @@ def serve(
     log_level: Annotated[
         str, typer.Option(envvar="HOOKWIRE_LOG_LEVEL", help="debug, info, warning, error.")
     ] = "info",
+    session_secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="HOOKWIRE_SESSION_SECRET",
+            help="Signs dashboard sessions; give every server behind one address the same. "
+            "Random per process when unset. Prefer the variable: a flag shows in process lists.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (Svix v1 compatible), the worker and the dashboard.
 
@@ -65,7 +74,7 @@ def serve(
     admin_keys = tuple(k for k in [os.environ.get("HOOKWIRE_ADMIN_KEY", "")] if k)
     run(_first_admin_key(database_url, announce=not admin_keys))
     configure(log_level)
-    app = create_app(hooks, ServerOptions(admin_keys=admin_keys))
+    app = create_app(hooks, ServerOptions(admin_keys=admin_keys, session_secret=session_secret))
     config = uvicorn.Config(
         app,
         host=host,

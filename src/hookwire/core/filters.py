@@ -36,8 +36,8 @@ def check_filter(entries: Iterable[str] | None) -> tuple[str, ...] | None:
     """Validate an endpoint's filter: names and ``prefix.*`` patterns, deduplicated, order kept."""
     if entries is None:
         return None
-    if isinstance(entries, str):
-        raise InvalidEventType("a filter is a list of event types, not a single string")
+    if isinstance(entries, str | bytes) or not isinstance(entries, Iterable):
+        raise InvalidEventType("a filter is a list of event types")
     checked: dict[str, None] = {}
     for entry in entries:
         if isinstance(entry, str) and entry.endswith(".*"):

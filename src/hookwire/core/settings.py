@@ -37,12 +37,18 @@ def parse_networks(values: Iterable[str | Network]) -> tuple[Network, ...]:
 
 def check_schedule(schedule: Iterable[float]) -> tuple[float, ...]:
     """Validate a retry schedule: delays in seconds before each attempt, the first usually 0."""
-    delays = tuple(float(delay) for delay in schedule)
+    if isinstance(schedule, str | bytes) or not isinstance(schedule, Iterable):
+        raise ValidationError("a retry schedule is a list of delays in seconds")
+    delays = tuple(schedule)
+    if not all(isinstance(delay, int | float) and not isinstance(delay, bool) for delay in delays):
+        raise ValidationError("retry delays must be numbers of seconds")
+    delays = tuple(float(delay) for delay in delays)
     if not delays:
         raise ValidationError("a retry schedule needs at least one attempt")
     if len(delays) > 50:
         raise ValidationError("a retry schedule may have at most 50 attempts")
-    if any(delay < 0 or delay > 7 * 86400 for delay in delays):
+    # Written so that NaN, which compares false with everything, is refused too.
+    if not all(0 <= delay <= 7 * 86400 for delay in delays):
         raise ValidationError("retry delays must be between 0 seconds and 7 days")
     return delays
 

@@ -6,14 +6,22 @@ import dataclasses
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from hookwire.core import ids
 from hookwire.core.clock import require_utc
-from hookwire.core.filters import check_filter
+from hookwire.core.filters import check_event_type, check_filter
 from hookwire.core.settings import check_schedule
 from hookwire.core.signing import decode_secret, generate_secret
-from hookwire.core.types import DeliveryStatus, Endpoint, Page
-from hookwire.core.validate import check_headers, check_metadata, check_text, check_uid, check_url
+from hookwire.core.types import DeliveryStatus, Endpoint, Message, Page
+from hookwire.core.validate import (
+    check_headers,
+    check_metadata,
+    check_text,
+    check_uid,
+    check_url,
+    encode_payload,
+)
 from hookwire.service.context import Context, page_size
 
 
@@ -24,6 +32,9 @@ class _Unset(enum.Enum):
 
 
 UNSET = _Unset.UNSET
+
+TEST_EVENT_TYPE = "hookwire.test"
+TEST_PAYLOAD = {"type": "hookwire.test", "message": "A test event: your endpoint is reachable."}
 
 
 class Endpoints:
@@ -175,3 +186,28 @@ class Endpoints:
         if count:
             self._context.wake()
         return count
+
+    async def send_test(
+        self, app: str, endpoint: str, *, event_type: str = TEST_EVENT_TYPE, payload: Any = None
+    ) -> Message:
+        """Send an event to this endpoint only, whatever its filter, to check that it receives.
+
+        The message is stored and retried like any other, so its attempts show with the
+        endpoint's; ``payload`` defaults to a small JSON object saying it is a test.
+        """
+        current = await self.get(app, endpoint)
+        now = self._context.clock()
+        message = Message(
+            id=ids.new_id(ids.MESSAGE),
+            app_id=current.app_id,
+            event_type=check_event_type(event_type),
+            event_id=None,
+            payload=encode_payload(
+                TEST_PAYLOAD if payload is None else payload, self._context.settings.max_payload_bytes
+            ),
+            headers={},
+            created_at=now,
+        )
+        stored = await self._context.store.create_message_for_endpoint(message, current.id, now=now)
+        self._context.wake()
+        return stored

@@ -32,6 +32,7 @@ from hookwire.service.idempotency import Idempotency
 from hookwire.service.keys import ApiKeys
 from hookwire.service.messages import Messages
 from hookwire.service.quick import QuickApi
+from hookwire.service.stats import Stats
 from hookwire.store.base import Store
 from hookwire.store.factory import DEFAULT_DATABASE_URL, open_store
 
@@ -75,6 +76,7 @@ class Webhooks:
         self.messages = Messages(context)
         self.attempts = Attempts(context)
         self.keys = ApiKeys(context)
+        self.stats = Stats(context)
         self.idempotency = Idempotency(context)
         self._quick = QuickApi(self.apps, self.endpoints, self.messages)
 

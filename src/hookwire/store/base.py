@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from hookwire.core.errors import ValidationError
+from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -44,7 +45,7 @@ class Claim:
     message_headers: Mapping[str, str]
     url: str
     endpoint_headers: Mapping[str, str]
-    secrets: tuple[str, ...]
+    secrets: tuple[str, ...] = field(repr=False)  # a logged claim must not carry them
     retry_schedule: tuple[float, ...] | None
     attempts: int  # made before this one, ever
     round_attempts: int  # made before this one, since the schedule (re)started
@@ -293,3 +294,51 @@ class Store(ABC):
     @abstractmethod
     async def forget_idempotent(self, scope: str) -> None:
         """Drop an unfinished claim (the request failed): a retry may run it again."""
+
+    # -- figures and searches for the dashboard --------------------------------------------
+
+    @abstractmethod
+    async def attempt_timeline(
+        self, *, app_id: str | None, since: datetime, bucket: timedelta
+    ) -> list[TimelineBucket]:
+        """Attempts started since ``since`` (of one application, or all), counted per bucket of
+        ``bucket`` aligned on the Unix epoch, oldest first; empty buckets are left out."""
+
+    @abstractmethod
+    async def endpoint_activity(
+        self, app_id: str, endpoint_ids: Sequence[str], *, since: datetime
+    ) -> list[EndpointActivity]:
+        """For each of the application's endpoints listed: its attempts since ``since`` and its
+        last attempt ever. Ids of other applications' endpoints are ignored."""
+
+    @abstractmethod
+    async def troubled_endpoints(self, app_id: str | None, *, limit: int) -> list[Endpoint]:
+        """Endpoints that are disabled or failing (of one application, or all): disabled first,
+        then the longest failing."""
+
+    @abstractmethod
+    async def backlog(self, app_id: str | None) -> Backlog:
+        """Deliveries pending or being sent, of one application or all."""
+
+    @abstractmethod
+    async def count_recoverable(self, app_id: str, endpoint_id: str, *, since: datetime) -> int:
+        """How many deliveries ``recover`` with the same arguments would requeue now."""
+
+    @abstractmethod
+    async def search_messages(
+        self, where: MessageSearch, *, limit: int, iterator: str | None
+    ) -> Page[Message]:
+        """Messages matching ``where``, newest first, across applications unless it names one."""
+
+    @abstractmethod
+    async def message_delivery_counts(
+        self, message_ids: Sequence[str]
+    ) -> Mapping[str, Mapping[DeliveryStatus, int]]:
+        """For each message listed, how many of its deliveries are in each status."""
+
+    @abstractmethod
+    async def create_message_for_endpoint(
+        self, message: Message, endpoint_id: str, *, now: datetime
+    ) -> Message:
+        """Insert a message with one delivery, to this endpoint only, whatever the filters of the
+        application's endpoints (a test event). The endpoint must be the message's application's."""

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -25,6 +25,7 @@ from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms, utcnow
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.secretbox import SecretBox
+from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -38,7 +39,7 @@ from hookwire.core.types import (
     Message,
     Page,
 )
-from hookwire.store import rows
+from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.postgres_outbox import create_message_async, create_message_sync
 from hookwire.store.sql import migrations, queries
@@ -485,6 +486,66 @@ class PostgresStore(Store):
 
     async def forget_idempotent(self, scope: str) -> None:
         await self._execute("idempotency_forget", {"scope": scope})
+
+    # -- figures and searches for the dashboard ----------------------------------------------
+
+    async def attempt_timeline(
+        self, *, app_id: str | None, since: datetime, bucket: timedelta
+    ) -> list[TimelineBucket]:
+        found = await self._fetch("attempt_timeline", stats_rows.timeline_params(app_id, since, bucket))
+        return [stats_rows.timeline_bucket(r) for r in found]
+
+    async def endpoint_activity(
+        self, app_id: str, endpoint_ids: Sequence[str], *, since: datetime
+    ) -> list[EndpointActivity]:
+        params = {
+            **stats_rows.since_params(since, ids.ATTEMPT),
+            "app_id": app_id,
+            "endpoint_ids": list(endpoint_ids),
+        }
+        return [stats_rows.endpoint_activity(r) for r in await self._fetch("endpoint_activity", params)]
+
+    async def troubled_endpoints(self, app_id: str | None, *, limit: int) -> list[Endpoint]:
+        found = await self._fetch("troubled_endpoints", {"app_id": app_id, "limit": limit})
+        return [rows.endpoint(r, self._box) for r in found]
+
+    async def backlog(self, app_id: str | None) -> Backlog:
+        return stats_rows.backlog((await self._fetch("backlog", {"app_id": app_id}))[0])
+
+    async def count_recoverable(self, app_id: str, endpoint_id: str, *, since: datetime) -> int:
+        params = {**stats_rows.since_params(since, ids.MESSAGE), "app_id": app_id, "endpoint_id": endpoint_id}
+        return int((await self._fetch("count_recoverable", params))[0]["n"])
+
+    async def search_messages(
+        self, where: MessageSearch, *, limit: int, iterator: str | None
+    ) -> Page[Message]:
+        found = await self._fetch("search_messages", stats_rows.search_params(where, iterator, limit))
+        return rows.page([rows.message(r) for r in found], limit, lambda m: m.id)
+
+    async def message_delivery_counts(
+        self, message_ids: Sequence[str]
+    ) -> Mapping[str, Mapping[DeliveryStatus, int]]:
+        found = await self._fetch("message_delivery_counts", {"message_ids": list(message_ids)})
+        return stats_rows.delivery_counts_by_message(message_ids, found)
+
+    async def create_message_for_endpoint(
+        self, message: Message, endpoint_id: str, *, now: datetime
+    ) -> Message:
+        deliveries = {
+            "ids": [ids.new_id(ids.DELIVERY)],
+            "endpoint_ids": [endpoint_id],
+            "message_id": message.id,
+            "app_id": message.app_id,
+            "now": to_ms(now),
+        }
+        async with self._connection() as c:
+            cursor = await c.execute(Q["get_endpoint"], {"app_id": message.app_id, "key": endpoint_id})
+            if await cursor.fetchone() is None:
+                raise NotFound(f"endpoint {endpoint_id!r} not found")
+            await c.execute(Q["insert_message"], stats_rows.message_params(message))
+            await c.execute(Q["insert_deliveries"], deliveries)
+            await c.execute(Q["notify"])
+        return message
 
 
 async def _translated(creating: Awaitable[tuple[Message, bool]], message: Message) -> tuple[Message, bool]:

@@ -12,7 +12,7 @@ import concurrent.futures
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +23,7 @@ from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
 from hookwire.core.filters import matches
 from hookwire.core.secretbox import SecretBox
+from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
 from hookwire.core.types import (
     ApiKey,
     Application,
@@ -36,7 +37,7 @@ from hookwire.core.types import (
     Message,
     Page,
 )
-from hookwire.store import rows
+from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
 from hookwire.store.sqlite_writer import Writer
@@ -407,6 +408,75 @@ class SQLiteStore(Store):
 
     async def forget_idempotent(self, scope: str) -> None:
         await self._writer.submit(lambda c: c.execute(Q["idempotency_forget"], {"scope": scope}))
+
+    # -- figures and searches for the dashboard ----------------------------------------------
+
+    async def attempt_timeline(
+        self, *, app_id: str | None, since: datetime, bucket: timedelta
+    ) -> list[TimelineBucket]:
+        params = stats_rows.timeline_params(app_id, since, bucket)
+        found = await self._read(lambda c: c.execute(Q["attempt_timeline"], params).fetchall())
+        return [stats_rows.timeline_bucket(r) for r in found]
+
+    async def endpoint_activity(
+        self, app_id: str, endpoint_ids: Sequence[str], *, since: datetime
+    ) -> list[EndpointActivity]:
+        params = {
+            **stats_rows.since_params(since, ids.ATTEMPT),
+            "app_id": app_id,
+            "endpoint_ids": orjson.dumps(list(endpoint_ids)).decode(),
+        }
+        found = await self._read(lambda c: c.execute(Q["endpoint_activity"], params).fetchall())
+        return [stats_rows.endpoint_activity(r) for r in found]
+
+    async def troubled_endpoints(self, app_id: str | None, *, limit: int) -> list[Endpoint]:
+        params = {"app_id": app_id, "limit": limit}
+        found = await self._read(lambda c: c.execute(Q["troubled_endpoints"], params).fetchall())
+        return [rows.endpoint(r, self._box) for r in found]
+
+    async def backlog(self, app_id: str | None) -> Backlog:
+        row = await self._read(lambda c: c.execute(Q["backlog"], {"app_id": app_id}).fetchone())
+        return stats_rows.backlog(row)
+
+    async def count_recoverable(self, app_id: str, endpoint_id: str, *, since: datetime) -> int:
+        params = {**stats_rows.since_params(since, ids.MESSAGE), "app_id": app_id, "endpoint_id": endpoint_id}
+        row = await self._read(lambda c: c.execute(Q["count_recoverable"], params).fetchone())
+        return int(row["n"])
+
+    async def search_messages(
+        self, where: MessageSearch, *, limit: int, iterator: str | None
+    ) -> Page[Message]:
+        params = stats_rows.search_params(where, iterator, limit)
+        found = await self._read(lambda c: c.execute(Q["search_messages"], params).fetchall())
+        return rows.page([rows.message(r) for r in found], limit, lambda m: m.id)
+
+    async def message_delivery_counts(
+        self, message_ids: Sequence[str]
+    ) -> Mapping[str, Mapping[DeliveryStatus, int]]:
+        params = {"message_ids": orjson.dumps(list(message_ids)).decode()}
+        found = await self._read(lambda c: c.execute(Q["message_delivery_counts"], params).fetchall())
+        return stats_rows.delivery_counts_by_message(message_ids, found)
+
+    async def create_message_for_endpoint(
+        self, message: Message, endpoint_id: str, *, now: datetime
+    ) -> Message:
+        def write(c: sqlite3.Connection) -> None:
+            target = {"app_id": message.app_id, "key": endpoint_id}
+            if c.execute(Q["get_endpoint"], target).fetchone() is None:
+                raise NotFound(f"endpoint {endpoint_id!r} not found")
+            c.execute(Q["insert_message"], stats_rows.message_params(message))
+            delivery = {
+                "id": ids.new_id(ids.DELIVERY),
+                "message_id": message.id,
+                "endpoint_id": endpoint_id,
+                "app_id": message.app_id,
+                "due_at": to_ms(now),
+                "now": to_ms(now),
+            }
+            c.execute(Q["insert_delivery"], delivery)
+
+        await self._writer.submit(write)
+        return message
 
 
 # -- writes run on the writer thread ---------------------------------------------------------

@@ -229,3 +229,60 @@ SELECT
     (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')) AS pending,
     (SELECT min(created_at) FROM delivery WHERE status IN ('pending', 'sending')) AS oldest_pending,
     (SELECT count(*) FROM endpoint WHERE disabled) AS disabled_endpoints
+
+-- Figures and searches for the dashboard. Attempt and message ids begin with their creation
+-- time (an attempt's id is made after its request started), so "id >= lower bound" narrows a
+-- time range through the primary key or the (endpoint_id, id) index, with no index on times.
+
+-- name: attempt_timeline
+SELECT (started_at / %(bucket_ms)s::bigint) * %(bucket_ms)s::bigint AS bucket_start, count(*) AS attempts,
+       count(*) FILTER (WHERE succeeded) AS succeeded
+FROM attempt
+WHERE id >= %(since_id)s AND started_at >= %(since)s
+  AND (%(app_id)s::text IS NULL OR app_id = %(app_id)s)
+GROUP BY bucket_start ORDER BY bucket_start
+
+-- name: endpoint_activity
+SELECT e.id AS endpoint_id, w.attempts, w.succeeded,
+       l.started_at AS last_attempt_at, l.succeeded AS last_succeeded, l.status_code AS last_status_code
+FROM endpoint e
+CROSS JOIN LATERAL (
+    SELECT count(*) AS attempts, count(*) FILTER (WHERE a.succeeded) AS succeeded FROM attempt a
+    WHERE a.endpoint_id = e.id AND a.id >= %(since_id)s AND a.started_at >= %(since)s
+) w
+LEFT JOIN LATERAL (
+    SELECT started_at, succeeded, status_code FROM attempt a
+    WHERE a.endpoint_id = e.id ORDER BY a.id DESC LIMIT 1
+) l ON true
+WHERE e.app_id = %(app_id)s AND e.id = ANY(%(endpoint_ids)s::text[])
+ORDER BY e.id
+
+-- name: troubled_endpoints
+SELECT * FROM endpoint
+WHERE (disabled OR failing_since IS NOT NULL) AND (%(app_id)s::text IS NULL OR app_id = %(app_id)s)
+ORDER BY disabled DESC, coalesce(failing_since, updated_at), id
+LIMIT %(limit)s
+
+-- name: backlog
+SELECT count(*) AS pending, min(created_at) AS oldest_pending FROM delivery
+WHERE status IN ('pending', 'sending') AND (%(app_id)s::text IS NULL OR app_id = %(app_id)s)
+
+-- name: count_recoverable
+-- The same rows as recover.
+SELECT count(*) AS n FROM delivery
+WHERE endpoint_id = %(endpoint_id)s AND app_id = %(app_id)s AND status = 'failed'
+  AND message_id >= %(since_id)s
+
+-- name: search_messages
+SELECT * FROM message m
+WHERE m.id < %(before_id)s AND m.id >= %(after_id)s
+  AND (%(app_id)s::text IS NULL OR m.app_id = %(app_id)s)
+  AND (%(event_type)s::text IS NULL OR m.event_type = %(event_type)s)
+  AND (%(status)s::text IS NULL
+       OR EXISTS (SELECT 1 FROM delivery d WHERE d.message_id = m.id AND d.status = %(status)s))
+ORDER BY m.id DESC LIMIT %(limit)s
+
+-- name: message_delivery_counts
+SELECT message_id, status, count(*) AS n FROM delivery
+WHERE message_id = ANY(%(message_ids)s::text[])
+GROUP BY message_id, status

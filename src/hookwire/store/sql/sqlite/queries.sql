@@ -220,3 +220,57 @@ SELECT
     (SELECT count(*) FROM delivery WHERE status IN ('pending', 'sending')) AS pending,
     (SELECT min(created_at) FROM delivery WHERE status IN ('pending', 'sending')) AS oldest_pending,
     (SELECT count(*) FROM endpoint WHERE disabled) AS disabled_endpoints
+
+-- Figures and searches for the dashboard. Attempt and message ids begin with their creation
+-- time (an attempt's id is made after its request started), so "id >= lower bound" narrows a
+-- time range through the primary key or the (endpoint_id, id) index, with no index on times.
+
+-- name: attempt_timeline
+SELECT (started_at / :bucket_ms) * :bucket_ms AS bucket_start, count(*) AS attempts,
+       sum(succeeded) AS succeeded
+FROM attempt
+WHERE id >= :since_id AND started_at >= :since AND (:app_id IS NULL OR app_id = :app_id)
+GROUP BY bucket_start ORDER BY bucket_start
+
+-- name: endpoint_activity
+SELECT e.id AS endpoint_id,
+       (SELECT count(*) FROM attempt a
+        WHERE a.endpoint_id = e.id AND a.id >= :since_id AND a.started_at >= :since) AS attempts,
+       (SELECT count(*) FROM attempt a
+        WHERE a.endpoint_id = e.id AND a.id >= :since_id AND a.started_at >= :since
+          AND a.succeeded = 1) AS succeeded,
+       l.started_at AS last_attempt_at, l.succeeded AS last_succeeded, l.status_code AS last_status_code
+FROM endpoint e
+LEFT JOIN attempt l ON l.id = (SELECT max(id) FROM attempt WHERE endpoint_id = e.id)
+WHERE e.app_id = :app_id AND e.id IN (SELECT value FROM json_each(:endpoint_ids))
+ORDER BY e.id
+
+-- name: troubled_endpoints
+SELECT * FROM endpoint
+WHERE (disabled = 1 OR failing_since IS NOT NULL) AND (:app_id IS NULL OR app_id = :app_id)
+ORDER BY disabled DESC, coalesce(failing_since, updated_at), id
+LIMIT :limit
+
+-- name: backlog
+SELECT count(*) AS pending, min(created_at) AS oldest_pending FROM delivery
+WHERE status IN ('pending', 'sending') AND (:app_id IS NULL OR app_id = :app_id)
+
+-- name: count_recoverable
+-- The same rows as recover.
+SELECT count(*) AS n FROM delivery
+WHERE endpoint_id = :endpoint_id AND app_id = :app_id AND status = 'failed'
+  AND message_id >= :since_id
+
+-- name: search_messages
+SELECT * FROM message m
+WHERE m.id < :before_id AND m.id >= :after_id
+  AND (:app_id IS NULL OR m.app_id = :app_id)
+  AND (:event_type IS NULL OR m.event_type = :event_type)
+  AND (:status IS NULL
+       OR EXISTS (SELECT 1 FROM delivery d WHERE d.message_id = m.id AND d.status = :status))
+ORDER BY m.id DESC LIMIT :limit
+
+-- name: message_delivery_counts
+SELECT message_id, status, count(*) AS n FROM delivery
+WHERE message_id IN (SELECT value FROM json_each(:message_ids))
+GROUP BY message_id, status
