@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
 import pytest
@@ -227,6 +228,11 @@ def test_allowing_ipv4_loopback_allows_it_in_every_form(host_bits: int, low_bits
 
 
 ALWAYS_REFUSED = [
+    ip_network("2001::/32"),  # Teredo, whatever it embeds
+    ip_network("127.0.0.0/8"),
+    ip_network("::1/128"),
+    ip_network("10.0.0.0/8"),
+    ip_network("100.64.0.0/10"),
     ip_network("fc00::/7"),
     ip_network("fe80::/10"),
     ip_network("169.254.0.0/16"),
@@ -267,3 +273,30 @@ def test_ipv6_refuses_at_least_what_python_calls_non_global(address: IPv6Address
     # Embedded forms are judged by their IPv4 address instead (::ffff:8.8.8.8 is public).
     if embedded_ipv4(address) is None and not address.is_global:
         assert refusal_reason(address) is not None
+
+
+def legacy_spellings(address: IPv4Address) -> list[str]:
+    """Spellings that ``inet_aton`` (and so ``getaddrinfo``) reads as ``address``; none canonical."""
+    a, b, c, d = address.packed
+    value = int(address)
+    return [
+        str(value),  # one decimal number
+        hex(value),  # one hexadecimal number
+        f"0{value:o}",  # one octal number
+        ".".join(f"0{octet:o}" for octet in (a, b, c, d)),  # octal octets
+        ".".join(hex(octet) for octet in (a, b, c, d)),  # hexadecimal octets
+        f"{a}.{b << 16 | c << 8 | d}",  # short form a.b
+        f"{a}.{b}.{c << 8 | d}",  # short form a.b.c
+        f"{address}.",  # a trailing dot
+    ]
+
+
+@given(ipv4s)
+def test_every_legacy_spelling_of_an_ipv4_address_is_refused(address: IPv4Address) -> None:
+    everything: tuple[Network, ...] = (ip_network("0.0.0.0/0"),)
+
+    for host in legacy_spellings(address):
+        assert socket.inet_aton(host.rstrip(".")) == address.packed  # it does mean this address
+        assert literal_host_reason(host) == NON_CANONICAL_LITERAL
+        # Parsers disagree on such spellings, so no allow-list lets them through.
+        assert literal_host_reason(host, everything) == NON_CANONICAL_LITERAL

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Annotated, Any, NoReturn, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import typer
@@ -92,6 +93,16 @@ def _event_loop_runner(coroutine: Coroutine[Any, Any, T]) -> T:
 def fail(exc: HookwireError, code: int) -> NoReturn:
     errors.print(f"[bold red]error[/] [dim]({exc.code})[/]: {exc.message}", highlight=False)
     raise typer.Exit(code)
+
+
+def redacted(database_url: str) -> str:
+    """The URL with any password replaced, fit to print or log."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    host = parts.hostname or ""
+    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def environment_settings() -> Settings:

@@ -16,6 +16,7 @@ from hookwire.cli.common import (
     console,
     errors,
     print_json,
+    redacted,
     reported_errors,
     run,
     table,
@@ -84,7 +85,7 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=15,
     )
-    errors.print(f"hookwire serving http://{host}:{port} (API docs at /docs) from {database_url}")
+    errors.print(f"hookwire serving http://{host}:{port} (API docs at /docs) from {redacted(database_url)}")
     # uvicorn drains and shuts down on SIGTERM/SIGINT, then raises the signal again for the
     # handler that was in place before it: make that one a clean exit, so that a graceful
     # shutdown ends with status 0, as it does for `hookwire worker`.

@@ -16,6 +16,7 @@ from hookwire.cli.common import (
     console,
     environment_settings,
     errors,
+    redacted,
     reported_errors,
     run,
 )
@@ -98,7 +99,9 @@ async def _work(database_url: str, settings: Settings, grace: float) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         await delivery_worker.start()
-        errors.print(f"hookwire worker delivering from {database_url} (concurrency {settings.concurrency})")
+        errors.print(
+            f"hookwire worker delivering from {redacted(database_url)} (concurrency {settings.concurrency})"
+        )
         await stop.wait()
         errors.print("stopping: finishing requests in flight ...")
         await delivery_worker.stop(grace=grace)
@@ -118,4 +121,4 @@ def migrate(database_url: DatabaseUrl = DEFAULT_DB) -> None:
             await store.close()
 
     run(action())
-    console.print(f"[green]database up to date[/] ({database_url})")
+    console.print(f"[green]database up to date[/] ({redacted(database_url)})")

@@ -11,12 +11,18 @@ Choices, each for a reason:
   guard, and a webhook sender has no business following them.
 - Redirects are not followed (a 3xx is a failure), bodies are never decompressed and read only
   up to a cap, so a hostile receiver cannot make us fetch internal URLs or inflate a bomb.
+- Certificates and host names are always verified, against ``Settings.ca_file`` when it is
+  set; there is no switch to turn verification off, so a bad certificate is a ``tls`` failure
+  on every attempt, never a retry without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import ssl
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +38,9 @@ from hookwire.core.types import AttemptError
 from hookwire.delivery.guard import DestinationBlocked, GuardedResolver, blocked_reason, check_literal_host
 
 USER_AGENT = f"hookwire/{__version__}"
+
+#: Files beyond one socket per request: the database, listening sockets, logs.
+SPARE_FILES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +62,12 @@ class Transport:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._allow = settings.networks
+        _allow_open_files(settings.concurrency + settings.stalled_concurrency + SPARE_FILES)
         connector = aiohttp.TCPConnector(
             resolver=GuardedResolver(allow=self._allow),
-            limit=settings.concurrency,
+            ssl=_tls_context(settings.ca_file),
+            # Both lanes of the worker (see delivery.lanes): each request holds a connection.
+            limit=settings.concurrency + settings.stalled_concurrency,
             limit_per_host=0,  # the worker enforces its own per-endpoint cap
             ttl_dns_cache=10,  # cached answers were vetted when they were resolved
             enable_cleanup_closed=True,
@@ -143,6 +155,35 @@ def classify(exc: BaseException, timeout: float) -> tuple[AttemptError, str]:
             return AttemptError.INVALID_RESPONSE, "the URL cannot be requested"
         case _:
             return AttemptError.CONNECT, type(exc).__name__
+
+
+def _allow_open_files(needed: int) -> None:
+    """Raise the process's soft limit on open files to ``needed``, within its hard limit.
+
+    Many systems start processes with a soft limit of 1024 and a much higher hard one. Every
+    request in flight holds a socket; running out would fail requests to healthy endpoints
+    along with the rest, so the limit is raised the way Go's runtime does it, only as far as
+    the configured concurrency needs.
+    """
+    if sys.platform == "win32":
+        return
+    import resource  # not on Windows
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+    """Verify certificates and host names always; against ``ca_file`` when given, else the
+    system's authorities (``True`` lets aiohttp build its default verifying context)."""
+    if ca_file is None:
+        return True
+    return ssl.create_default_context(cafile=ca_file)
 
 
 @functools.lru_cache(maxsize=4096)

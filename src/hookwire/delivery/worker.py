@@ -1,12 +1,22 @@
 """The delivery worker: claim due deliveries in batches, send them concurrently, write results
-in batches. Everything it decides comes from the policy; this is the thin loop that acts.
+in batches. What an outcome means comes from the policy, what may start now from the lanes;
+this is the thin loop that acts.
 
-Concurrency is bounded twice: ``concurrency`` requests in flight in all, and
-``endpoint_concurrency`` to any one endpoint, so one slow receiver cannot take every slot.
-A worker holds at most twice the cap for an endpoint: the cap in flight and as many waiting
-in a local queue, so that a finished request is followed at once without a round trip to the
-database. The rest of a busy endpoint's backlog stays in the database, where any worker may
-take it; the wait in the queue is at most one request's timeout, well inside the lease.
+Concurrency is bounded three ways, so that slow or dead receivers cannot starve healthy ones
+(:mod:`hookwire.delivery.lanes` explains the rules):
+
+* ``concurrency`` requests in the fast lane and ``stalled_concurrency`` in the stalled lane,
+  where a request moves once it has waited ``stall_after`` seconds for its response. Requests
+  to receivers that hang end up in the stalled lane, so they cannot hold the fast slots.
+* ``endpoint_concurrency`` to any one endpoint while it answers; one at a time before its
+  first answer here and after a timeout, so a dead endpoint holds one connection.
+* A worker holds at most twice the cap for an answering endpoint: the cap in flight and as
+  many waiting in a local queue, so that a finished request is followed at once without a
+  round trip to the database. The rest of a busy endpoint's backlog stays in the database,
+  where any worker may take it; the wait in the queue is at most one request's timeout, well
+  inside the lease. Deliveries claimed for an endpoint that cannot take them soon are handed
+  back to the database, due when it can: no attempt is counted and no other worker is kept
+  from them.
 """
 
 from __future__ import annotations
@@ -15,19 +25,47 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import assert_never
 
 from hookwire.core.clock import utcnow
 from hookwire.core.settings import Settings
+from hookwire.core.types import DeliveryStatus
 from hookwire.delivery.attempt import AttemptRunner, DeliveryEvent, delivery_event
+from hookwire.delivery.lanes import (
+    EndpointLoad,
+    HandBack,
+    Lane,
+    Standing,
+    Start,
+    Step,
+    Wait,
+    next_step,
+    standing_after,
+)
 from hookwire.delivery.transport import Transport
 from hookwire.store.base import AttemptResult, Claim, Store
 
 log = logging.getLogger("hookwire.worker")
 
 ResultListener = Callable[[DeliveryEvent], Awaitable[None]]
+
+#: How many endpoints' standing a worker remembers. The least recently used are forgotten,
+#: and then get one request at a time again until they answer: a small cost, once.
+STANDING_MEMORY = 65_536
+
+
+@dataclass(eq=False, slots=True)
+class _Request:
+    """One request in flight: to which endpoint, since when, counted in which lane."""
+
+    endpoint_id: str
+    started: float  # event loop time
+    lane: Lane
+    timer: asyncio.TimerHandle | None = None
 
 
 class Worker:
@@ -57,9 +95,15 @@ class Worker:
         # Cleared just before each claim, so that a signal during a claim is never lost.
         self._look = asyncio.Event()
         self._results: list[tuple[Claim, AttemptResult]] = []
+        self._handed_back: list[AttemptResult] = []
         self._results_ready = asyncio.Event()
-        self._in_flight: dict[str, int] = defaultdict(int)
+        self._running: dict[str, list[_Request]] = defaultdict(list)
         self._waiting: dict[str, deque[Claim]] = defaultdict(deque)
+        self._queued = 0  # deliveries waiting, over all endpoints
+        self._lanes: dict[Lane, int] = dict.fromkeys(Lane, 0)
+        self._standing: OrderedDict[str, Standing] = OrderedDict()
+        self._unwritten = 0  # results and hand-backs not committed yet, the batch being written included
+        self._held_back = False  # claiming paused until results are written
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._main: asyncio.Task[None] | None = None
@@ -101,6 +145,7 @@ class Worker:
             await self._main
         waiting = [claim for queue in self._waiting.values() for claim in queue]
         self._waiting.clear()
+        self._queued = 0
         if self._tasks:
             _, pending = await asyncio.wait(self._tasks, timeout=grace)
             for task in pending:
@@ -141,7 +186,12 @@ class Worker:
             await self._idle()
 
     async def _claim_once(self) -> int:
-        room = self._settings.concurrency - len(self._tasks) - sum(map(len, self._waiting.values()))
+        if self._unwritten >= self._settings.concurrency:
+            # A request whose result is not written yet is sent again after a crash: take no
+            # more work until the store has caught up, which bounds what a crash can repeat.
+            self._held_back = True
+            return 0
+        room = self._settings.concurrency - self._lanes[Lane.FAST] - self._waiting_to_start()
         if room <= 0:
             return 0
         now = self._clock()
@@ -161,11 +211,22 @@ class Worker:
     def _held_cap(self) -> int:
         return 2 * self._settings.endpoint_concurrency
 
+    def _answers(self, endpoint_id: str) -> bool:
+        return self._standing.get(endpoint_id) is Standing.ANSWERS
+
+    def _waiting_to_start(self) -> int:
+        """Deliveries waiting for a fast slot: those of answering endpoints. The others wait for
+        an endpoint's first answer, which frees no slot of ours."""
+        return sum(len(queue) for endpoint_id, queue in self._waiting.items() if self._answers(endpoint_id))
+
     def _room(self) -> dict[str, int]:
-        """How many more deliveries this worker may hold for each endpoint it holds some of."""
+        """How many more deliveries this worker may hold for each answering endpoint it holds
+        some of. Other endpoints are left out on purpose: what they cannot take is handed
+        back, rather than left due at the head of the queue where it would block every claim."""
         return {
-            endpoint_id: max(self._held_cap - count - len(self._waiting.get(endpoint_id, ())), 0)
-            for endpoint_id, count in self._in_flight.items()
+            endpoint_id: max(self._held_cap - len(running) - len(self._waiting.get(endpoint_id, ())), 0)
+            for endpoint_id, running in self._running.items()
+            if self._answers(endpoint_id)
         }
 
     async def _idle(self) -> None:
@@ -189,40 +250,121 @@ class Worker:
     # -- sending -------------------------------------------------------------------------------
 
     def _dispatch(self, claim: Claim) -> None:
-        if self._in_flight[claim.endpoint_id] >= self._settings.endpoint_concurrency:
-            self._waiting[claim.endpoint_id].append(claim)
-            return
-        self._in_flight[claim.endpoint_id] += 1
-        task = asyncio.create_task(self._send(claim))
+        endpoint_id = claim.endpoint_id
+        step = self._next_step(endpoint_id, waiting_ahead=len(self._waiting.get(endpoint_id, ())))
+        match step:
+            case Start(lane):
+                self._start(claim, lane)
+            case Wait():
+                self._waiting[endpoint_id].append(claim)
+                self._queued += 1
+            case HandBack(after):
+                self._hand_back(claim, after)
+            case _:
+                assert_never(step)
+
+    def _drain(self, endpoint_id: str) -> None:
+        """Start or hand back what waits for an endpoint, now that something changed for it."""
+        queue = self._waiting.get(endpoint_id)
+        while queue:
+            step = self._next_step(endpoint_id, waiting_ahead=0)
+            if isinstance(step, Wait):
+                break
+            claim = queue.popleft()
+            self._queued -= 1
+            if isinstance(step, Start):
+                self._start(claim, step.lane)
+            else:
+                self._hand_back(claim, step.after)
+        if queue is not None and not queue:
+            del self._waiting[endpoint_id]
+
+    def _next_step(self, endpoint_id: str, *, waiting_ahead: int) -> Step:
+        running = self._running.get(endpoint_id, ())
+        now = asyncio.get_running_loop().time()
+        load = EndpointLoad(
+            in_flight=len(running),
+            waiting_ahead=waiting_ahead,
+            oldest_age=now - min(request.started for request in running) if running else 0.0,
+        )
+        s = self._settings
+        return next_step(
+            self._standing.get(endpoint_id, Standing.UNKNOWN),
+            load,
+            endpoint_cap=s.endpoint_concurrency,
+            stalled_room=s.stalled_concurrency - self._lanes[Lane.STALLED],
+            waiting_room=s.concurrency + s.stalled_concurrency - self._queued,
+            timeout=s.request_timeout,
+        )
+
+    def _start(self, claim: Claim, lane: Lane) -> None:
+        loop = asyncio.get_running_loop()
+        request = _Request(claim.endpoint_id, loop.time(), lane)
+        if lane is Lane.FAST:
+            request.timer = loop.call_later(self._settings.stall_after, self._stalled, request)
+        self._running[claim.endpoint_id].append(request)
+        self._lanes[lane] += 1
+        task = asyncio.create_task(self._send(claim, request))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, claim: Claim) -> None:
+    def _stalled(self, request: _Request) -> None:
+        """A request has waited ``stall_after`` for its response: move it out of the fast lane."""
+        request.timer = None
+        if request.lane is Lane.FAST and self._lanes[Lane.STALLED] < self._settings.stalled_concurrency:
+            request.lane = Lane.STALLED
+            self._lanes[Lane.FAST] -= 1
+            self._lanes[Lane.STALLED] += 1
+            self._look.set()
+
+    def _hand_back(self, claim: Claim, after: float) -> None:
+        """Give a claimed delivery back to the store, due in ``after`` seconds."""
+        due = self._clock() + timedelta(seconds=after)
+        pending = DeliveryStatus.PENDING
+        self._handed_back.append(
+            AttemptResult(claim.delivery_id, claim.lease_token, claim.endpoint_id, pending, due, None, None)
+        )
+        self._unwritten += 1
+        self._results_ready.set()
+
+    async def _send(self, claim: Claim, request: _Request) -> None:
         assert self._runner is not None
+        result: AttemptResult | None = None
         try:
             result = await self._runner.run(claim)
             self._results.append((claim, result))
+            self._unwritten += 1
             self._results_ready.set()
         except Exception:
             log.exception("attempt for delivery %s failed unexpectedly", claim.delivery_id)
         finally:
-            self._finished(claim.endpoint_id)
+            self._finished(request, result)
 
-    def _finished(self, endpoint_id: str) -> None:
-        self._in_flight[endpoint_id] -= 1
-        queue = self._waiting.get(endpoint_id)
-        if queue and not self._stopping:
-            self._dispatch(queue.popleft())
-        if not queue:
-            self._waiting.pop(endpoint_id, None)
-        held = self._in_flight[endpoint_id] + len(queue or ())
-        if held == 0:
-            del self._in_flight[endpoint_id]
+    def _finished(self, request: _Request, result: AttemptResult | None) -> None:
+        endpoint_id = request.endpoint_id
+        if request.timer is not None:
+            request.timer.cancel()
+        self._lanes[request.lane] -= 1
+        running = self._running[endpoint_id]
+        running.remove(request)
+        if not running:
+            del self._running[endpoint_id]
+        if result is not None and result.attempt is not None:
+            self._remember(endpoint_id, standing_after(result.attempt.error))
+        if not self._stopping:
+            self._drain(endpoint_id)
+        held = len(self._running.get(endpoint_id, ())) + len(self._waiting.get(endpoint_id, ()))
         # Claim again once there is room for a worthwhile batch, not after every request: each
         # claim is a transaction.
         cap = self._settings.endpoint_concurrency
-        if held <= cap or len(self._tasks) <= self._settings.concurrency // 2:
+        if held <= cap or self._lanes[Lane.FAST] <= self._settings.concurrency // 2:
             self._look.set()
+
+    def _remember(self, endpoint_id: str, standing: Standing) -> None:
+        self._standing[endpoint_id] = standing
+        self._standing.move_to_end(endpoint_id)
+        if len(self._standing) > STANDING_MEMORY:
+            self._standing.popitem(last=False)
 
     # -- writing results -----------------------------------------------------------------------
 
@@ -231,29 +373,38 @@ class Worker:
             await self._results_ready.wait()
             self._results_ready.clear()
             batch, self._results = self._results, []
-            if batch:
-                await self._flush(batch)
-            if self._stopping and not self._tasks and not self._results:
+            handed_back, self._handed_back = self._handed_back, []
+            if batch or handed_back:
+                await self._flush(batch, handed_back)
+            if self._stopping and not self._tasks and not self._results and not self._handed_back:
                 return
 
-    async def _flush(self, batch: list[tuple[Claim, AttemptResult]]) -> None:
+    async def _flush(
+        self, batch: list[tuple[Claim, AttemptResult]], handed_back: list[AttemptResult]
+    ) -> None:
         # While one batch is being committed the next one accumulates: under load each commit
         # carries many results, when idle a result is written at once.
+        results = [result for _, result in batch] + handed_back
         delay = 0.05
         while True:
             try:
-                written = await self._store.record_results([r for _, r in batch], now=self._clock())
+                written = await self._store.record_results(results, now=self._clock())
                 break
             except Exception:
-                log.exception("writing %d attempt results failed; retrying", len(batch))
+                log.exception("writing %d attempt results failed; retrying", len(results))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
                 if self._stopping and delay >= 5.0:
+                    self._unwritten -= len(results)
                     return  # leases will expire; the deliveries are retried, never lost
-        if len(written) < len(batch):
+        self._unwritten -= len(results)
+        if self._held_back:
+            self._held_back = False
+            self._look.set()
+        if len(written) < len(results):
             log.warning(
                 "%d attempt results were fenced off: their leases expired and another worker took over",
-                len(batch) - len(written),
+                len(results) - len(written),
             )
         if self._on_result is None:
             return
