@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,31 +13,9 @@ import pytest
 
 from hookwire import DeliveryStatus, Webhooks
 from hookwire.testing import Receiver, Reply
+from tests.e2e.workers import start_worker
 
 MESSAGES = 300
-
-
-def start_worker(database_url: str, log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "hookwire",
-        "worker",
-        "--database-url",
-        database_url,
-        "--allow-network",
-        "127.0.0.0/8",
-        "--lease-seconds",
-        "2",
-        "--request-timeout",
-        "1",
-        "--poll-interval",
-        "0.2",
-        "--concurrency",
-        "32",
-    ]
-    with log.open("ab") as output:
-        return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
 
 
 @pytest.mark.slow

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
@@ -350,14 +349,14 @@ class PostgresStore(Store):
         per_endpoint: int,
         room: Mapping[str, int],
     ) -> list[Claim]:
-        params = {
-            "now": to_ms(now),
-            "lease_until": to_ms(lease_until),
-            "limit": limit,
-            "scan": limit * CLAIM_SCAN_FACTOR,
-            "per_endpoint": per_endpoint,
-            "room": orjson.dumps(dict(room)).decode(),
-        }
+        params = rows.claim_params(
+            now=now,
+            lease_until=lease_until,
+            limit=limit,
+            per_endpoint=per_endpoint,
+            room=room,
+            scan_factor=CLAIM_SCAN_FACTOR,
+        )
         async with self._connection() as c:
             cursor = await c.execute(Q["claim_due"], params)
             tokens = {row["id"]: row["lease_token"] for row in await cursor.fetchall()}
@@ -542,7 +541,7 @@ class PostgresStore(Store):
             cursor = await c.execute(Q["get_endpoint"], {"app_id": message.app_id, "key": endpoint_id})
             if await cursor.fetchone() is None:
                 raise NotFound(f"endpoint {endpoint_id!r} not found")
-            await c.execute(Q["insert_message"], stats_rows.message_params(message))
+            await c.execute(Q["insert_message"], rows.message_params(message))
             await c.execute(Q["insert_deliveries"], deliveries)
             await c.execute(Q["notify"])
         return message

@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg.rows import dict_row
 
@@ -24,18 +23,6 @@ from hookwire.store import rows
 from hookwire.store.sql import queries
 
 Q = queries("postgres")
-
-
-def _insert_params(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "app_id": message.app_id,
-        "event_type": message.event_type,
-        "event_id": message.event_id,
-        "payload": message.payload,
-        "headers": orjson.dumps(dict(message.headers)).decode(),
-        "created_at": to_ms(message.created_at),
-    }
 
 
 def _deliveries_params(
@@ -58,7 +45,7 @@ async def create_message_async(
 ) -> tuple[Message, bool]:
     """Insert and fan out on ``connection``, inside whatever transaction it is in."""
     async with connection.cursor(row_factory=dict_row) as c:
-        await c.execute(Q["insert_message"], _insert_params(message))
+        await c.execute(Q["insert_message"], rows.message_params(message))
         if await c.fetchone() is None:
             await c.execute(
                 Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
@@ -78,7 +65,7 @@ def create_message_sync(
 ) -> tuple[Message, bool]:
     """``create_message_async`` for a blocking psycopg connection (Django, SQLAlchemy, scripts)."""
     with connection.cursor(row_factory=dict_row) as c:
-        c.execute(Q["insert_message"], _insert_params(message))
+        c.execute(Q["insert_message"], rows.message_params(message))
         if c.fetchone() is None:
             c.execute(Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id})
             existing = c.fetchone()

@@ -7,7 +7,7 @@ Booleans are written as ``bool``, which SQLite stores as 0/1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -309,3 +309,36 @@ def health_figures(row: Row) -> HealthFigures:
         oldest_pending_at=time_or_none(row["oldest_pending"]),
         disabled_endpoints=row["disabled_endpoints"],
     )
+
+
+def message_params(message: Message) -> dict[str, Any]:
+    """The columns of a message row."""
+    return {
+        "id": message.id,
+        "app_id": message.app_id,
+        "event_type": message.event_type,
+        "event_id": message.event_id,
+        "payload": message.payload,
+        "headers": orjson.dumps(dict(message.headers)).decode(),
+        "created_at": to_ms(message.created_at),
+    }
+
+
+def claim_params(
+    *,
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+    per_endpoint: int,
+    room: Mapping[str, int],
+    scan_factor: int,
+) -> dict[str, Any]:
+    """Parameters of the ``claim_due`` query, the same in every dialect."""
+    return {
+        "now": to_ms(now),
+        "lease_until": to_ms(lease_until),
+        "limit": limit,
+        "scan": limit * scan_factor,
+        "per_endpoint": per_endpoint,
+        "room": orjson.dumps(dict(room)).decode(),
+    }

@@ -307,14 +307,14 @@ class SQLiteStore(Store):
         per_endpoint: int,
         room: Mapping[str, int],
     ) -> list[Claim]:
-        params = {
-            "now": to_ms(now),
-            "lease_until": to_ms(lease_until),
-            "limit": limit,
-            "scan": limit * CLAIM_SCAN_FACTOR,
-            "per_endpoint": per_endpoint,
-            "room": orjson.dumps(dict(room)).decode(),
-        }
+        params = rows.claim_params(
+            now=now,
+            lease_until=lease_until,
+            limit=limit,
+            per_endpoint=per_endpoint,
+            room=room,
+            scan_factor=CLAIM_SCAN_FACTOR,
+        )
         return await self._writer.submit(lambda c: _claim(c, params, now, self._box))
 
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
@@ -464,7 +464,7 @@ class SQLiteStore(Store):
             target = {"app_id": message.app_id, "key": endpoint_id}
             if c.execute(Q["get_endpoint"], target).fetchone() is None:
                 raise NotFound(f"endpoint {endpoint_id!r} not found")
-            c.execute(Q["insert_message"], stats_rows.message_params(message))
+            c.execute(Q["insert_message"], rows.message_params(message))
             delivery = {
                 "id": ids.new_id(ids.DELIVERY),
                 "message_id": message.id,
@@ -525,18 +525,7 @@ def _create_message(connection: sqlite3.Connection, message: Message, now_ms: in
     # Our own cursor reads rows by name, whatever row factory a caller's connection has.
     c = connection.cursor()
     c.row_factory = sqlite3.Row
-    cursor = c.execute(
-        Q["insert_message"],
-        {
-            "id": message.id,
-            "app_id": message.app_id,
-            "event_type": message.event_type,
-            "event_id": message.event_id,
-            "payload": message.payload,
-            "headers": orjson.dumps(dict(message.headers)).decode(),
-            "created_at": to_ms(message.created_at),
-        },
-    )
+    cursor = c.execute(Q["insert_message"], rows.message_params(message))
     if cursor.rowcount == 0:
         existing = c.execute(
             Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}

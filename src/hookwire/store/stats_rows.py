@@ -6,12 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from hookwire.core import ids
 from hookwire.core.clock import to_ms
 from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket, bucket_ms
-from hookwire.core.types import DeliveryStatus, Message
+from hookwire.core.types import DeliveryStatus
 from hookwire.store.base import MessageFilter
 from hookwire.store.rows import Row, message_window, time_or_none
 
@@ -65,15 +63,3 @@ def delivery_counts_by_message(
         if row["message_id"] in counts:
             counts[row["message_id"]][DeliveryStatus(row["status"])] = int(row["n"])
     return dict(counts)
-
-
-def message_params(message: Message) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "app_id": message.app_id,
-        "event_type": message.event_type,
-        "event_id": message.event_id,
-        "payload": message.payload,
-        "headers": orjson.dumps(dict(message.headers)).decode(),
-        "created_at": to_ms(message.created_at),
-    }
