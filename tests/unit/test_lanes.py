@@ -37,8 +37,8 @@ def load(in_flight: int = 0, waiting_ahead: int = 0, oldest_age: float = 0.0) ->
         # Before its first answer: one request; a few wait for the answer, the rest come back later.
         (Standing.UNKNOWN, load(), ROOMY, Start(Lane.FAST)),
         (Standing.UNKNOWN, load(in_flight=1, oldest_age=0.1), ROOMY, Wait()),
-        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=CAP - 1), ROOMY, Wait()),
-        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=CAP), ROOMY, HandBack(RECHECK_AFTER)),
+        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=2 * CAP - 1), ROOMY, Wait()),
+        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=2 * CAP), ROOMY, HandBack(RECHECK_AFTER)),
         (
             Standing.UNKNOWN,
             load(in_flight=1),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from hookwire._version import __version__
+from hookwire.cli.bench import bench
 from hookwire.cli.demo import demo
 from hookwire.cli.endpoints import endpoint_app
 from hookwire.cli.listen import listen
@@ -29,6 +30,7 @@ app.command()(worker)
 app.command()(migrate)
 app.command()(listen)
 app.command()(demo)
+app.command()(bench)
 
 
 def _version(value: bool) -> None:

@@ -121,8 +121,10 @@ def next_step(
         case Standing.UNKNOWN:
             if load.in_flight == 0:
                 return Start(Lane.FAST)
-            # Its first answer lets all of these start at once, within one timeout.
-            if load.waiting_ahead < endpoint_cap and waiting_room > 0:
+            # Its first answer lets all of these start at once, within one timeout. Claims give
+            # the worker at most twice the cap of an endpoint, so all it was given may wait:
+            # handing some back would delay them a whole recheck period on every fresh start.
+            if load.waiting_ahead < 2 * endpoint_cap and waiting_room > 0:
                 return Wait()
             return HandBack(RECHECK_AFTER)
         case Standing.HANGS:
