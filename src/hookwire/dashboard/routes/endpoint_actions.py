@@ -32,9 +32,8 @@ async def disable(
     app_id: str, endpoint_id: str, session: SignedIn, hooks: Hooks, form: CheckedForm
 ) -> Response:
     app = await visible_app(hooks, session, app_id)
-    endpoint = await hooks.endpoints.get(app.id, endpoint_id)
     reason = field(form, "reason") or "disabled in the dashboard"
-    await hooks.endpoints.disable(app.id, endpoint.id, reason)
+    endpoint = await hooks.endpoints.disable(app.id, endpoint_id, reason)
     return redirect(f"/apps/{app.id}/endpoints/{endpoint.id}?notice=disabled")
 
 
