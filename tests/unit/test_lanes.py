@@ -6,6 +6,7 @@ import pytest
 
 from hookwire.core.types import AttemptError
 from hookwire.delivery.lanes import (
+    HELD_PER_CAP,
     RECHECK_AFTER,
     EndpointLoad,
     HandBack,
@@ -19,6 +20,7 @@ from hookwire.delivery.lanes import (
 )
 
 CAP = 16
+HELD = HELD_PER_CAP * CAP
 TIMEOUT = 15.0
 ROOMY = {"stalled_room": 100, "waiting_room": 100}
 
@@ -37,8 +39,8 @@ def load(in_flight: int = 0, waiting_ahead: int = 0, oldest_age: float = 0.0) ->
         # Before its first answer: one request; a few wait for the answer, the rest come back later.
         (Standing.UNKNOWN, load(), ROOMY, Start(Lane.FAST)),
         (Standing.UNKNOWN, load(in_flight=1, oldest_age=0.1), ROOMY, Wait()),
-        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=2 * CAP - 1), ROOMY, Wait()),
-        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=2 * CAP), ROOMY, HandBack(RECHECK_AFTER)),
+        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=HELD - 1), ROOMY, Wait()),
+        (Standing.UNKNOWN, load(in_flight=1, waiting_ahead=HELD), ROOMY, HandBack(RECHECK_AFTER)),
         (
             Standing.UNKNOWN,
             load(in_flight=1),

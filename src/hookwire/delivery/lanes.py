@@ -32,6 +32,7 @@ from typing import assert_never
 from hookwire.core.types import AttemptError
 
 __all__ = [
+    "HELD_PER_CAP",
     "EndpointLoad",
     "HandBack",
     "Lane",
@@ -43,6 +44,12 @@ __all__ = [
     "standing_after",
 ]
 
+#: A worker holds at most this many times ``endpoint_concurrency`` deliveries of one endpoint:
+#: the cap in flight, the rest waiting in a local queue. Enough that each claim brings a
+#: worthwhile batch while the cap's worth is in flight (claims are transactions, and the
+#: queue must not run dry while one is out); few enough that a busy endpoint's backlog
+#: stays in the database where other workers can take it.
+HELD_PER_CAP = 4
 #: How soon a delivery handed back for an endpoint that has not answered yet is looked at
 #: again. Most endpoints answer within milliseconds, so by then it is known to answer and the
 #: delivery goes out; one that hangs is known to within one request timeout. Also the shortest
@@ -121,10 +128,11 @@ def next_step(
         case Standing.UNKNOWN:
             if load.in_flight == 0:
                 return Start(Lane.FAST)
-            # Its first answer lets all of these start at once, within one timeout. Claims give
-            # the worker at most twice the cap of an endpoint, so all it was given may wait:
-            # handing some back would delay them a whole recheck period on every fresh start.
-            if load.waiting_ahead < 2 * endpoint_cap and waiting_room > 0:
+            # Its first answer lets the cap's worth start at once, the rest soon after. Claims
+            # give the worker at most HELD_PER_CAP times the cap of an endpoint, so all it was
+            # given may wait: handing some back would delay them a whole recheck period on
+            # every fresh start.
+            if load.waiting_ahead < HELD_PER_CAP * endpoint_cap and waiting_room > 0:
                 return Wait()
             return HandBack(RECHECK_AFTER)
         case Standing.HANGS:

@@ -1,13 +1,14 @@
-"""The HTTP transport: one long-lived aiohttp session that POSTs attempts and classifies what
-comes back. The only place in hookwire that opens outbound connections.
+"""The HTTP transport: POSTs attempts over kept-alive connections and classifies what comes
+back. The only place in hookwire that opens outbound connections.
 
 Choices, each for a reason:
 
-- One session and one connector for the worker's life: keep-alive connections are reused per
-  host, which is most of the cost of a small request.
-- The connector's resolver is the SSRF guard, so the address that was vetted is the address
-  connected to; IP-literal hosts, which aiohttp never resolves, are vetted before the request.
-- ``trust_env=False``: proxy variables in the environment could route requests around the
+- :mod:`hookwire.delivery.http1` sends: a lean HTTP/1.1 client for exactly this request shape,
+  with connections kept alive per origin, since connecting is most of the cost of a small
+  request and a general client's per-request bookkeeping was most of the rest.
+- Names are resolved by the SSRF guard's resolver and the vetted address is the one connected
+  to; IP-literal hosts are vetted before each request.
+- Proxy variables in the environment are never read: they could route requests around the
   guard, and a webhook sender has no business following them.
 - Redirects are not followed (a 3xx is a failure), bodies are never decompressed and read only
   up to a cap, so a hostile receiver cannot make us fetch internal URLs or inflate a bomb.
@@ -18,7 +19,6 @@ Choices, each for a reason:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import ssl
@@ -28,14 +28,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiohttp
 import yarl
 
 from hookwire._version import __version__
+from hookwire.core.addresses import parse_ip_literal
 from hookwire.core.clock import utcnow
 from hookwire.core.settings import Network, Settings
 from hookwire.core.types import AttemptError
 from hookwire.delivery.guard import DestinationBlocked, GuardedResolver, blocked_reason, check_literal_host
+from hookwire.delivery.http1 import (
+    ConnectTimeout,
+    Http1Client,
+    InvalidResponse,
+    ResolveFailed,
+    ResponseIncomplete,
+    ResponseTooLarge,
+    Target,
+)
 
 USER_AGENT = f"hookwire/{__version__}"
 
@@ -62,66 +71,35 @@ class Transport:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._allow = settings.networks
-        _allow_open_files(settings.concurrency + settings.stalled_concurrency + SPARE_FILES)
-        connector = aiohttp.TCPConnector(
+        # Both lanes of the worker (see delivery.lanes): each request holds a connection.
+        connections = settings.concurrency + settings.stalled_concurrency
+        _allow_open_files(connections + SPARE_FILES)
+        self._client = Http1Client(
             resolver=GuardedResolver(allow=self._allow),
-            ssl=_tls_context(settings.ca_file),
-            # Both lanes of the worker (see delivery.lanes): each request holds a connection.
-            limit=settings.concurrency + settings.stalled_concurrency,
-            limit_per_host=0,  # the worker enforces its own per-endpoint cap
-            ttl_dns_cache=10,  # cached answers were vetted when they were resolved
-            enable_cleanup_closed=True,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=settings.request_timeout, sock_connect=settings.connect_timeout
-            ),
-            trust_env=False,
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-            skip_auto_headers=("User-Agent", "Accept-Encoding"),
-            raise_for_status=False,
+            tls=_tls_context(settings.ca_file),
+            connect_timeout=settings.connect_timeout,
+            max_body_bytes=settings.max_response_bytes,
+            stored_bytes=settings.stored_response_bytes,
+            max_idle=connections,
         )
 
     async def close(self) -> None:
-        await self._session.close()
+        await self._client.close()
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> Response:
         """POST ``body`` to ``url``. Never raises for anything the receiver or network does."""
         started_at = utcnow()
         started = time.perf_counter()
+        deadline = self._client.loop.time() + self._settings.request_timeout
         try:
-            # The session's own total timeout covers connect and headers; this one also bounds a
-            # body dripped one byte at a time.
-            async with asyncio.timeout(self._settings.request_timeout):
-                status, content, retry_after = await self._exchange(url, body, headers)
+            target = _target(url)
+            _check_literal(target.host, self._allow)
+            reply = await self._client.post(target, _head(target, headers, len(body)), body, deadline)
         except Exception as exc:  # every failure of the receiver or network becomes an outcome
             error, detail = self._classify(exc)
             return Response(started_at, _elapsed_ms(started), None, b"", None, error, detail)
-        return Response(started_at, _elapsed_ms(started), status, content, retry_after, None, None)
-
-    async def _exchange(
-        self, url: str, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[int, bytes, str | None]:
-        target = _parse(url)
-        _check_literal(target.host or "", self._allow)
-        async with self._session.post(target, data=body, headers=headers, allow_redirects=False) as response:
-            content = await self._read_capped(response)
-            return response.status, content, response.headers.get("Retry-After")
-
-    async def _read_capped(self, response: aiohttp.ClientResponse) -> bytes:
-        limit = self._settings.max_response_bytes
-        content = bytearray()
-        while len(content) < limit:
-            chunk = await response.content.read(limit - len(content))
-            if not chunk:
-                break
-            content += chunk
-        if not response.content.at_eof():
-            # More than we will ever read: drop the connection instead of draining it.
-            response.close()
-        return bytes(content[: self._settings.stored_response_bytes])
+        elapsed = _elapsed_ms(started)
+        return Response(started_at, elapsed, reply.status, reply.body, reply.retry_after, None, None)
 
     def _classify(self, exc: BaseException) -> tuple[AttemptError, str]:
         reason = blocked_reason(exc)
@@ -133,28 +111,32 @@ class Transport:
 def classify(exc: BaseException, timeout: float) -> tuple[AttemptError, str]:
     """Map an exception from a request to an error kind and a short detail without internals."""
     match exc:
-        case aiohttp.ConnectionTimeoutError():
+        case ConnectTimeout():
             return AttemptError.TIMEOUT, "timed out connecting"
         case TimeoutError():
             return AttemptError.TIMEOUT, f"no complete response within {timeout:g} s"
-        case aiohttp.ClientConnectorCertificateError():
-            return AttemptError.TLS, f"certificate rejected: {exc.certificate_error}"
-        case aiohttp.ClientSSLError():
+        case ssl.SSLCertVerificationError():
+            return AttemptError.TLS, f"certificate rejected: {exc.verify_message}"
+        case ssl.SSLError():
             return AttemptError.TLS, "TLS handshake failed"
-        case aiohttp.ClientConnectorDNSError():
+        case ResolveFailed():
             return AttemptError.DNS, "the host name could not be resolved"
-        case aiohttp.ClientConnectorError():
-            return AttemptError.CONNECT, exc.strerror or "connection failed"
-        case aiohttp.ClientResponseError() if "more than" in exc.message or "too many" in exc.message.lower():
-            return AttemptError.TOO_LARGE, "response headers too large"
-        case aiohttp.ClientResponseError():
-            return AttemptError.INVALID_RESPONSE, f"malformed response: {exc.message}"[:200]
-        case aiohttp.ServerDisconnectedError() | aiohttp.ClientPayloadError() | aiohttp.ClientOSError():
+        case ResponseTooLarge():
+            return AttemptError.TOO_LARGE, str(exc)
+        case InvalidResponse():
+            return AttemptError.INVALID_RESPONSE, f"malformed response: {exc}"[:200]
+        case ResponseIncomplete() | ConnectionResetError() | BrokenPipeError() | ConnectionAbortedError():
             return AttemptError.CONNECTION_RESET, "the connection was closed before the response was complete"
-        case aiohttp.InvalidURL():
-            return AttemptError.INVALID_RESPONSE, "the URL cannot be requested"
+        case InvalidTarget():
+            return AttemptError.INVALID_RESPONSE, str(exc)
+        case OSError():
+            return AttemptError.CONNECT, exc.strerror or str(exc) or "connection failed"
         case _:
             return AttemptError.CONNECT, type(exc).__name__
+
+
+class InvalidTarget(ValueError):
+    """A URL, or a header, that cannot be put on the wire."""
 
 
 def _allow_open_files(needed: int) -> None:
@@ -178,11 +160,9 @@ def _allow_open_files(needed: int) -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
-def _tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+def _tls_context(ca_file: str | None) -> ssl.SSLContext:
     """Verify certificates and host names always; against ``ca_file`` when given, else the
-    system's authorities (``True`` lets aiohttp build its default verifying context)."""
-    if ca_file is None:
-        return True
+    system's authorities."""
     return ssl.create_default_context(cafile=ca_file)
 
 
@@ -194,9 +174,39 @@ def _check_literal(host: str, allow: tuple[Network, ...]) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parse(url: str) -> yarl.URL:
-    # An endpoint's URL is sent to again and again; parse it once.
-    return yarl.URL(url)
+def _target(url: str) -> Target:
+    """Parse an endpoint's URL once: it is sent to again and again."""
+    try:
+        parsed = yarl.URL(url)
+    except ValueError as exc:
+        raise InvalidTarget("the URL cannot be requested") from exc
+    host = parsed.raw_host
+    if parsed.scheme not in ("http", "https") or not host or parsed.port is None:
+        raise InvalidTarget("the URL cannot be requested")
+    shown = f"[{host}]" if ":" in host else host
+    if not parsed.is_default_port():
+        shown = f"{shown}:{parsed.port}"
+    return Target(
+        scheme=parsed.scheme,
+        host=host,
+        port=parsed.port,
+        literal=parse_ip_literal(host) is not None,
+        path=parsed.raw_path_qs or "/",
+        host_header=shown,
+    )
+
+
+def _head(target: Target, headers: Mapping[str, str], length: int) -> bytes:
+    """The request line and headers of a POST, ending with the blank line."""
+    lines = [f"POST {target.path} HTTP/1.1\r\nhost: {target.host_header}\r\ncontent-length: {length}\r\n"]
+    lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
+    lines.append("\r\n")
+    text = "".join(lines)
+    # Validation refuses line breaks in names and values; a stored one from before a rule
+    # change must still not split a header (counted in C, cheaper than a check per header).
+    if text.count("\n") != len(headers) + 4 or text.count("\r") != len(headers) + 4:
+        raise InvalidTarget("a header name or value holds a line break")
+    return text.encode()
 
 
 def _elapsed_ms(started: float) -> int:

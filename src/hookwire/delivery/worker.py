@@ -10,13 +10,14 @@ Concurrency is bounded three ways, so that slow or dead receivers cannot starve 
   to receivers that hang end up in the stalled lane, so they cannot hold the fast slots.
 * ``endpoint_concurrency`` to any one endpoint while it answers; one at a time before its
   first answer here and after a timeout, so a dead endpoint holds one connection.
-* A worker holds at most twice the cap for an answering endpoint: the cap in flight and as
-  many waiting in a local queue, so that a finished request is followed at once without a
-  round trip to the database. The rest of a busy endpoint's backlog stays in the database,
-  where any worker may take it; the wait in the queue is at most one request's timeout, well
-  inside the lease. Deliveries claimed for an endpoint that cannot take them soon are handed
-  back to the database, due when it can: no attempt is counted and no other worker is kept
-  from them.
+* A worker holds at most ``HELD_PER_CAP`` times the cap for an answering endpoint: the cap in
+  flight and the rest waiting in a local queue, so that a finished request is followed at once
+  without a round trip to the database, and each claim brings a worthwhile batch. The rest of
+  a busy endpoint's backlog stays in the database, where any worker may take it; the queue
+  waits about one request's timeout at most (a timeout makes the endpoint hang here, and its
+  queue is handed back), well inside the lease. Deliveries claimed for an endpoint that
+  cannot take them soon are handed back to the database, due when it can: no attempt is
+  counted and no other worker is kept from them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from hookwire.core.settings import Settings
 from hookwire.core.types import DeliveryStatus
 from hookwire.delivery.attempt import AttemptRunner, DeliveryEvent, delivery_event
 from hookwire.delivery.lanes import (
+    HELD_PER_CAP,
     EndpointLoad,
     HandBack,
     Lane,
@@ -209,7 +211,7 @@ class Worker:
 
     @property
     def _held_cap(self) -> int:
-        return 2 * self._settings.endpoint_concurrency
+        return HELD_PER_CAP * self._settings.endpoint_concurrency
 
     def _answers(self, endpoint_id: str) -> bool:
         return self._standing.get(endpoint_id) is Standing.ANSWERS

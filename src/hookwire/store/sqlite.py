@@ -315,7 +315,8 @@ class SQLiteStore(Store):
             room=room,
             scan_factor=CLAIM_SCAN_FACTOR,
         )
-        return await self._writer.submit(lambda c: _claim(c, params, now, self._box))
+        # Leases need no fsync: lost in a power cut, the deliveries are due again.
+        return await self._writer.submit(lambda c: _claim(c, params, now, self._box), durable=False)
 
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
         if not results:
@@ -326,7 +327,7 @@ class SQLiteStore(Store):
         if not claims:
             return
         params = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
-        await self._writer.submit(lambda c: c.executemany(Q["release"], params))
+        await self._writer.submit(lambda c: c.executemany(Q["release"], params), durable=False)
 
     async def next_due(self) -> datetime | None:
         row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())  # via the partial index

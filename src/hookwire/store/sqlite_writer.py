@@ -5,6 +5,11 @@ fsync. Rather than have each caller take the write lock and pay that fsync alone
 their write (a function of the connection) to this thread, which runs everything queued in
 one transaction, a savepoint around each job so that one failure does not undo the others,
 and commits once. Under load many messages share one fsync; when idle a write commits at once.
+
+Some writes need no fsync: a claim only takes leases, and if a power cut loses it the
+deliveries are simply due again, which is what the crash itself would mean for them anyway.
+A batch made only of such writes commits with ``synchronous=NORMAL``: atomic and isolated,
+durable at the next synced commit (WAL commits are ordered, and a sync covers all before it).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from typing import Any, TypeVar
 from hookwire.core.errors import HookwireError, StoreError
 
 T = TypeVar("T")
-Job = tuple[Callable[[sqlite3.Connection], Any], concurrent.futures.Future[Any]]
+Job = tuple[Callable[[sqlite3.Connection], Any], concurrent.futures.Future[Any], bool]
 
 MAX_JOBS_PER_COMMIT = 512
 
@@ -36,9 +41,11 @@ class Writer:
         self._thread.start()
         self._ready.result()
 
-    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+    async def submit(self, job: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
+        """Run ``job`` in the next transaction; ``durable=False`` for writes a power cut may undo
+        harmlessly (see the module's notes)."""
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
-        self._jobs.put((job, future))
+        self._jobs.put((job, future, durable))
         return await asyncio.wrap_future(future)
 
     def close(self) -> None:
@@ -52,6 +59,7 @@ class Writer:
             self._ready.set_exception(exc)
             return
         self._ready.set_result(None)
+        self._synced = True  # the connection starts with synchronous=FULL
         try:
             while True:
                 first = self._jobs.get()
@@ -78,9 +86,13 @@ class Writer:
 
     def _commit(self, connection: sqlite3.Connection, batch: list[Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        synced = any(durable for _, _, durable in batch)
+        if synced is not self._synced:
+            connection.execute("PRAGMA synchronous = FULL" if synced else "PRAGMA synchronous = NORMAL")
+            self._synced = synced
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for job, _ in batch:
+            for job, _, _ in batch:
                 outcomes.append(_run_in_savepoint(connection, job))
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -88,10 +100,10 @@ class Writer:
                 connection.execute("ROLLBACK")
             error = StoreError(f"the database write failed: {exc}")
             error.__cause__ = exc
-            for _, future in batch:
+            for _, future, _ in batch:
                 _settle(future, False, error)
             return
-        for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+        for (_, future, _), (ok, value) in zip(batch, outcomes, strict=True):
             _settle(future, ok, value)
 
 
