@@ -38,12 +38,18 @@ _offset = _POOL_SIZE
 _pool_pid = 0
 
 
+# Two digits per division: ids are made for every message, delivery and attempt.
+_PAIRS = [high + low for high in ALPHABET for low in ALPHABET]
+_PAIR_BASE = len(_PAIRS)
+
+
 def _encode(number: int) -> str:
-    chars = ["0"] * _WIDTH
-    for position in range(_WIDTH - 1, -1, -1):
-        number, digit = divmod(number, 62)
-        chars[position] = ALPHABET[digit]
-    return "".join(chars)
+    pairs = []
+    for _ in range(_WIDTH // 2):
+        number, pair = divmod(number, _PAIR_BASE)
+        pairs.append(_PAIRS[pair])
+    pairs.reverse()
+    return "".join(pairs)
 
 
 def _next_value(now_ms: int) -> int:

@@ -62,6 +62,10 @@ class Lane(enum.Enum):
     FAST = "fast"  # counted against Settings.concurrency
     STALLED = "stalled"  # counted against Settings.stalled_concurrency
 
+    # Members are singletons, so identity will do; Enum's own hash is Python code, and the
+    # worker counts lanes in a dict several times per request.
+    __hash__ = object.__hash__
+
 
 class Standing(enum.Enum):
     """How an endpoint behaved in this worker, by its last attempt."""

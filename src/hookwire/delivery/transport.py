@@ -33,7 +33,7 @@ import yarl
 from hookwire._version import __version__
 from hookwire.core.addresses import parse_ip_literal
 from hookwire.core.clock import utcnow
-from hookwire.core.settings import Network, Settings
+from hookwire.core.settings import Settings
 from hookwire.core.types import AttemptError
 from hookwire.delivery.guard import DestinationBlocked, GuardedResolver, blocked_reason, check_literal_host
 from hookwire.delivery.http1 import (
@@ -47,6 +47,9 @@ from hookwire.delivery.http1 import (
 )
 
 USER_AGENT = f"hookwire/{__version__}"
+
+#: Host spellings remembered as vetted; past this many the memory starts over.
+VETTED_HOSTS = 65_536
 
 #: Files beyond one socket per request: the database, listening sockets, logs.
 SPARE_FILES = 256
@@ -71,6 +74,8 @@ class Transport:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._allow = settings.networks
+        # Hosts whose spelling passed the literal check: the check is pure, so once is enough.
+        self._vetted: set[str] = set()
         # Both lanes of the worker (see delivery.lanes): each request holds a connection.
         connections = settings.concurrency + settings.stalled_concurrency
         _allow_open_files(connections + SPARE_FILES)
@@ -93,7 +98,11 @@ class Transport:
         deadline = self._client.loop.time() + self._settings.request_timeout
         try:
             target = _target(url)
-            _check_literal(target.host, self._allow)
+            if target.host not in self._vetted:
+                check_literal_host(target.host, self._allow)  # raises for a refused literal
+                if len(self._vetted) >= VETTED_HOSTS:
+                    self._vetted.clear()
+                self._vetted.add(target.host)
             reply = await self._client.post(target, _head(target, headers, len(body)), body, deadline)
         except Exception as exc:  # every failure of the receiver or network becomes an outcome
             error, detail = self._classify(exc)
@@ -164,13 +173,6 @@ def _tls_context(ca_file: str | None) -> ssl.SSLContext:
     """Verify certificates and host names always; against ``ca_file`` when given, else the
     system's authorities."""
     return ssl.create_default_context(cafile=ca_file)
-
-
-@functools.lru_cache(maxsize=4096)
-def _check_literal(host: str, allow: tuple[Network, ...]) -> None:
-    # Pure in its arguments, and an exception is not cached: a refused host is checked (and
-    # refused) again every time, an allowed one only once.
-    check_literal_host(host, allow)
 
 
 @functools.lru_cache(maxsize=4096)

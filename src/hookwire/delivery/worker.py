@@ -283,12 +283,9 @@ class Worker:
 
     def _next_step(self, endpoint_id: str, *, waiting_ahead: int) -> Step:
         running = self._running.get(endpoint_id, ())
-        now = asyncio.get_running_loop().time()
-        load = EndpointLoad(
-            in_flight=len(running),
-            waiting_ahead=waiting_ahead,
-            oldest_age=now - min(request.started for request in running) if running else 0.0,
-        )
+        # Requests are appended as they start and removed as they end: the first is the oldest.
+        oldest_age = asyncio.get_running_loop().time() - running[0].started if running else 0.0
+        load = EndpointLoad(in_flight=len(running), waiting_ahead=waiting_ahead, oldest_age=oldest_age)
         s = self._settings
         return next_step(
             self._standing.get(endpoint_id, Standing.UNKNOWN),
