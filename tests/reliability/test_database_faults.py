@@ -24,7 +24,7 @@ from hookwire import DeliveryStatus, StoreError, Webhooks
 from hookwire.store.postgres import PostgresStore
 from hookwire.store.sqlite import SQLiteStore
 from hookwire.testing import Receiver, Reply
-from tests.e2e.workers import start_worker, stop
+from tests.e2e.workers import kill, start_worker, stop
 from tests.postgres import unavailable
 from tests.reliability.ledger import Ledger
 
@@ -194,10 +194,11 @@ async def test_postgres_restarting_mid_run_loses_nothing_and_blames_no_endpoint(
     log = tmp_path / "workers.log"
     # A short wait for a connection, so that a send during the outage fails fast and clearly.
     hooks = await Webhooks(store=PostgresStore(url, wait_timeout=1.0), worker=False).open()
+    workers: list[subprocess.Popen[bytes]] = []
     try:
         for receiver in receivers:
             await hooks.endpoints.create("default", receiver.url)
-        workers = [start_worker(url, log, lease_seconds=10, request_timeout=2) for _ in range(2)]
+        workers.extend(start_worker(url, log, lease_seconds=10, request_timeout=2) for _ in range(2))
         await _send(hooks, ledger, 200, len(receivers))
         await receivers[0].wait_for(20, timeout=30)  # delivering when the database goes away
 
@@ -215,6 +216,9 @@ async def test_postgres_restarting_mid_run_loses_nothing_and_blames_no_endpoint(
         codes = [stop(worker) for worker in workers]
     finally:
         await hooks.close()
+        for worker in workers:
+            if worker.poll() is None:  # the test failed before stopping them
+                kill(worker)
 
     audit = ledger.audit(receivers)
     blamed = await _blamed(url)

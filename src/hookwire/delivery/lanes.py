@@ -49,7 +49,7 @@ __all__ = [
 #: worthwhile batch while the cap's worth is in flight (claims are transactions, and the
 #: queue must not run dry while one is out); few enough that a busy endpoint's backlog
 #: stays in the database where other workers can take it.
-HELD_PER_CAP = 4
+HELD_PER_CAP = 8
 #: How soon a delivery handed back for an endpoint that has not answered yet is looked at
 #: again. Most endpoints answer within milliseconds, so by then it is known to answer and the
 #: delivery goes out; one that hangs is known to within one request timeout. Also the shortest

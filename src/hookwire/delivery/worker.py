@@ -183,19 +183,26 @@ class Worker:
                 log.exception("claiming deliveries failed; retrying shortly")
                 await self._sleep(self._settings.poll_interval)
                 continue
-            if claimed:
+            if claimed is None:
+                # No room: nothing to ask the database until requests end or results are
+                # written, and both wake us.
+                self._look.clear()
+                await self._sleep(self._settings.poll_interval)
+            elif claimed:
                 continue  # there may be more due right away
-            await self._idle()
+            else:
+                await self._idle()
 
-    async def _claim_once(self) -> int:
+    async def _claim_once(self) -> int | None:
+        """Claim what there is room for; ``None`` when there is no room to claim anything."""
         if self._unwritten >= self._settings.concurrency:
             # A request whose result is not written yet is sent again after a crash: take no
             # more work until the store has caught up, which bounds what a crash can repeat.
             self._held_back = True
-            return 0
+            return None
         room = self._settings.concurrency - self._lanes[Lane.FAST] - self._waiting_to_start()
         if room <= 0:
-            return 0
+            return None
         now = self._clock()
         self._look.clear()
         claims = await self._store.claim_due(

@@ -80,6 +80,12 @@ class Writer:
                     return
                 batch = [first]
                 stop = self._drain(batch)
+                # Writes that need no fsync (claims) go first, in a transaction of their own:
+                # a worker waiting for work should not wait for other callers' fsync too.
+                unsynced = [job for job in batch if not job.durable]
+                if unsynced and len(unsynced) < len(batch):
+                    self._commit(connection, unsynced)
+                    batch = [job for job in batch if job.durable]
                 self._commit(connection, batch)
                 if stop:
                     return
