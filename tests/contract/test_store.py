@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta
 
@@ -169,6 +170,46 @@ async def test_event_id_makes_creation_idempotent(store: Store) -> None:
     assert not created_again
     assert again.id == first.id
     assert len(await store.list_deliveries(app.id, first.id)) == 1
+
+
+async def _create_together(store: Store, batch: list[Message]) -> list[tuple[Message, bool] | BaseException]:
+    return await asyncio.gather(
+        *(store.create_message(m, now=utcnow()) for m in batch), return_exceptions=True
+    )
+
+
+async def test_concurrent_messages_each_fan_out_as_if_alone(store: Store) -> None:
+    # Concurrent writes may share one transaction (group commit); each must still come out as
+    # if written alone: its own deliveries, its own event id.
+    apps = [await store.create_application(application()) for _ in range(3)]
+    for app in apps:
+        await store.create_endpoint(endpoint(app))
+    await store.create_endpoint(endpoint(apps[0], filter_types=("order.paid",)))
+    batch = [message(app, event_type=kind) for app in apps for kind in ("order.created", "order.paid")]
+    batch += [message(apps[1], event_id="same"), message(apps[1], event_id="same")]
+
+    stored = await _create_together(store, batch)
+
+    assert [outcome[1] for outcome in stored] == [True] * 7 + [False]  # type: ignore[index]
+    assert stored[7][0].id == stored[6][0].id  # type: ignore[index]
+    counts = [len(await store.list_deliveries(m.app_id, m.id)) for m in batch[:7]]
+    assert counts == [1, 2, 1, 1, 1, 1, 1]
+
+
+async def test_a_failing_message_fails_alone_among_concurrent_ones(store: Store) -> None:
+    app = await store.create_application(application())
+    await store.create_endpoint(endpoint(app))
+    missing = dataclasses.replace(app, id=ids.new_id(ids.APPLICATION))
+    batch = [message(app), message(missing), message(app)]
+
+    first, refused, last = await _create_together(store, batch)
+
+    assert isinstance(refused, NotFound)
+    for outcome in (first, last):
+        assert not isinstance(outcome, BaseException)
+        stored, created = outcome
+        assert created
+        assert len(await store.list_deliveries(app.id, stored.id)) == 1
 
 
 async def test_claims_lease_and_fence(store: Store) -> None:

@@ -40,6 +40,7 @@ from hookwire.core.types import (
 )
 from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
+from hookwire.store.postgres_messages import MessageGroups, create_messages_async
 from hookwire.store.postgres_outbox import create_message_async, create_message_sync
 from hookwire.store.sql import migrations, queries
 
@@ -80,6 +81,7 @@ class PostgresStore(Store):
         # How long a caller waits for a connection before hearing that the database is down:
         # long enough to ride out a failover, short enough to answer 503 in time.
         self._wait_timeout = wait_timeout
+        self._message_groups = MessageGroups(self._create_message_group, self._create_message_alone)
         self._pool = AsyncConnectionPool(
             database_url,
             min_size=min_size,
@@ -279,8 +281,17 @@ class PostgresStore(Store):
     # -- messages ----------------------------------------------------------------------------
 
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        return await self._message_groups.create(message, now)
+
+    async def _create_message_alone(self, message: Message, now: datetime) -> tuple[Message, bool]:
         async with self._connection() as c:
             return await _translated(create_message_async(c, message, now=now), message)
+
+    async def _create_message_group(
+        self, group: Sequence[tuple[Message, datetime]]
+    ) -> list[tuple[Message, bool]]:
+        async with self._connection() as c:
+            return await create_messages_async(c, group)
 
     async def create_message_within(
         self, connection: object, message: Message, *, now: datetime

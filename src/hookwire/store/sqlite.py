@@ -526,7 +526,12 @@ def _create_message(connection: sqlite3.Connection, message: Message, now_ms: in
     # Our own cursor reads rows by name, whatever row factory a caller's connection has.
     c = connection.cursor()
     c.row_factory = sqlite3.Row
-    cursor = c.execute(Q["insert_message"], rows.message_params(message))
+    try:
+        cursor = c.execute(Q["insert_message"], rows.message_params(message))
+    except sqlite3.IntegrityError as exc:
+        if "FOREIGN KEY" not in str(exc):
+            raise
+        raise NotFound(f"application {message.app_id!r} not found") from exc
     if cursor.rowcount == 0:
         existing = c.execute(
             Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}

@@ -286,3 +286,24 @@ ORDER BY m.id DESC LIMIT %(limit)s
 SELECT message_id, status, count(*) AS n FROM delivery
 WHERE message_id = ANY(%(message_ids)s::text[])
 GROUP BY message_id, status
+
+-- name: insert_messages
+-- Many messages in one statement (the group commit of concurrent create_message calls). A
+-- message whose event id is taken, by an earlier message or one earlier in the same batch, is
+-- skipped and missing from what comes back.
+INSERT INTO message (id, app_id, event_type, event_id, payload, headers, created_at)
+SELECT * FROM unnest(
+    %(ids)s::text[], %(app_ids)s::text[], %(event_types)s::text[], %(event_ids)s::text[],
+    %(payloads)s::bytea[], %(headers)s::jsonb[], %(created_ats)s::bigint[]
+)
+ON CONFLICT (app_id, event_id) WHERE event_id IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: fan_out_targets_of_apps
+SELECT id, app_id, filter_types FROM endpoint WHERE app_id = ANY(%(app_ids)s::text[]) AND NOT disabled
+
+-- name: insert_deliveries_of_messages
+INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, due_at, created_at, updated_at)
+SELECT d.id, d.message_id, d.endpoint_id, d.app_id, 'pending', d.now, d.now, d.now
+FROM unnest(%(ids)s::text[], %(message_ids)s::text[], %(endpoint_ids)s::text[], %(app_ids)s::text[],
+            %(nows)s::bigint[]) AS d(id, message_id, endpoint_id, app_id, now)

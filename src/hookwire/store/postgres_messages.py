@@ -1,0 +1,154 @@
+"""Group commit for new messages on PostgreSQL.
+
+Every message is written with a ``NOTIFY``, and PostgreSQL serialises the commits of
+transactions that notify: one message per transaction would cost one commit (and one WAL
+flush) after another, a few hundred messages a second however many connections there are.
+So concurrent ``create_message`` calls join a group: while one group commits, the next one
+gathers, and each is written with a handful of set-based statements, one ``NOTIFY`` and one
+commit. When idle, a group is one message and it is written at once.
+
+A group whose transaction fails on its data (a missing application, a broken row) is written
+again one message at a time, so that the failure is that message's alone; when the database
+is unavailable, every message of the group fails at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+import psycopg
+from psycopg.rows import dict_row
+
+from hookwire.core import ids
+from hookwire.core.clock import to_ms
+from hookwire.core.errors import StoreError
+from hookwire.core.filters import matches
+from hookwire.core.types import Message
+from hookwire.store import rows
+from hookwire.store.sql import queries
+
+Q = queries("postgres")
+
+#: Messages written by one transaction at most.
+MAX_MESSAGES_PER_COMMIT = 500
+
+Pending = tuple[Message, datetime, "asyncio.Future[tuple[Message, bool]]"]
+WriteGroup = Callable[[Sequence[tuple[Message, datetime]]], Awaitable[list[tuple[Message, bool]]]]
+WriteOne = Callable[[Message, datetime], Awaitable[tuple[Message, bool]]]
+
+
+class MessageGroups:
+    """Gathers concurrent message writes into groups and commits one group at a time.
+
+    Args:
+        write_group: writes a group in one transaction; the results in the group's order.
+        write_one: writes one message in its own transaction (the fallback of a failed group).
+    """
+
+    def __init__(self, write_group: WriteGroup, write_one: WriteOne) -> None:
+        self._write_group = write_group
+        self._write_one = write_one
+        self._pending: list[Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def create(self, message: Message, now: datetime) -> tuple[Message, bool]:
+        future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+        self._pending.append((message, now, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending(), name="hookwire-message-groups")
+        return await future
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            group = self._pending[:MAX_MESSAGES_PER_COMMIT]
+            del self._pending[:MAX_MESSAGES_PER_COMMIT]
+            if len(group) == 1:
+                await self._write_alone(group)
+                continue
+            try:
+                results = await self._write_group([(message, now) for message, now, _ in group])
+            except StoreError as exc:  # unavailable: one at a time would only wait longer
+                for _, _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            except Exception:
+                await self._write_alone(group)
+                continue
+            for (_, _, future), result in zip(group, results, strict=True):
+                if not future.done():  # its caller may have been cancelled; the write stands
+                    future.set_result(result)
+
+    async def _write_alone(self, group: list[Pending]) -> None:
+        for message, now, future in group:
+            try:
+                result = await self._write_one(message, now)
+            except Exception as exc:
+                if not future.done():
+                    future.set_exception(exc)
+            else:
+                if not future.done():
+                    future.set_result(result)
+
+
+async def create_messages_async(
+    connection: psycopg.AsyncConnection[Any], group: Sequence[tuple[Message, datetime]]
+) -> list[tuple[Message, bool]]:
+    """Insert and fan out a group of messages on ``connection``, inside its transaction.
+
+    Returns, for each message in order, the stored message and whether it was created (an
+    event id already taken returns the message that took it).
+    """
+    messages = [message for message, _ in group]
+    async with connection.cursor(row_factory=dict_row) as c:
+        await c.execute(
+            Q["insert_messages"],
+            {
+                "ids": [m.id for m in messages],
+                "app_ids": [m.app_id for m in messages],
+                "event_types": [m.event_type for m in messages],
+                "event_ids": [m.event_id for m in messages],
+                "payloads": [m.payload for m in messages],
+                "headers": [orjson.dumps(dict(m.headers)).decode() for m in messages],
+                "created_ats": [to_ms(m.created_at) for m in messages],
+            },
+        )
+        created = {row["id"] for row in await c.fetchall()}
+        results: list[tuple[Message, bool]] = []
+        for message in messages:
+            if message.id in created:
+                results.append((message, True))
+                continue
+            await c.execute(
+                Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
+            )
+            existing = await c.fetchone()
+            assert existing is not None  # skipped only for an event id already taken
+            results.append((rows.message(existing), False))
+        if not created:
+            return results
+        app_ids = sorted({message.app_id for message in messages if message.id in created})
+        await c.execute(Q["fan_out_targets_of_apps"], {"app_ids": app_ids})
+        targets: dict[str, list[tuple[str, tuple[Any, ...] | None]]] = {}
+        for row in await c.fetchall():
+            targets.setdefault(row["app_id"], []).append((row["id"], rows.json_tuple(row["filter_types"])))
+        deliveries: dict[str, list[Any]] = {"ids": [], "message_ids": [], "endpoint_ids": [], "app_ids": []}
+        nows: list[int] = []
+        for (message, now), (_, was_created) in zip(group, results, strict=True):
+            if not was_created:
+                continue
+            for endpoint_id, filter_types in targets.get(message.app_id, ()):
+                if matches(filter_types, message.event_type):
+                    deliveries["ids"].append(ids.new_id(ids.DELIVERY))
+                    deliveries["message_ids"].append(message.id)
+                    deliveries["endpoint_ids"].append(endpoint_id)
+                    deliveries["app_ids"].append(message.app_id)
+                    nows.append(to_ms(now))
+        if nows:
+            await c.execute(Q["insert_deliveries_of_messages"], {**deliveries, "nows": nows})
+        await c.execute(Q["notify"])
+    return results
