@@ -212,6 +212,36 @@ async def test_a_failing_message_fails_alone_among_concurrent_ones(store: Store)
         assert len(await store.list_deliveries(app.id, stored.id)) == 1
 
 
+async def test_a_message_for_an_application_by_id_or_uid(store: Store) -> None:
+    app = await store.create_application(application("acme"))
+    await store.create_endpoint(endpoint(app))
+    seen: list[Application] = []
+
+    def make(found: Application) -> Message:
+        seen.append(found)
+        return message(found, event_id=f"e{len(seen)}")
+
+    by_uid, created = await store.create_message_in("acme", make)
+    by_id, _ = await store.create_message_in(app.id, make)
+    assert created
+    assert seen == [app, app]
+    assert (by_uid.app_id, by_id.app_id) == (app.id, app.id)
+    assert len(await store.list_deliveries(app.id, by_uid.id)) == 1
+    again, created_again = await store.create_message_in("acme", lambda found: message(found, event_id="e1"))
+    assert (again.id, created_again) == (by_uid.id, False)
+
+    with pytest.raises(NotFound):
+        await store.create_message_in("nobody", make)
+
+    def refuse(found: Application) -> Message:
+        raise NotFound("not for this caller")
+
+    with pytest.raises(NotFound, match="not for this caller"):
+        await store.create_message_in("acme", refuse)
+    listed = await store.list_messages(app.id, limit=10, iterator=None, where=MessageFilter())
+    assert {m.id for m in listed.items} == {by_uid.id, by_id.id}
+
+
 async def test_claims_lease_and_fence(store: Store) -> None:
     app = await store.create_application(application())
     ep = await store.create_endpoint(endpoint(app))

@@ -11,6 +11,7 @@ from hookwire import dashboard
 from hookwire._version import __version__
 from hookwire.api import errors
 from hookwire.api.context import ServerOptions
+from hookwire.api.ingest import MessageIngest
 from hookwire.api.metrics import Metrics
 from hookwire.api.middleware import BodyLimit, Idempotency, RequestLog
 from hookwire.api.routes import applications, endpoints, event_types, health, messages
@@ -52,6 +53,8 @@ def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI
     for module in (messages, endpoints, applications, event_types, health):
         app.include_router(module.router)
     dashboard.install(app, app.state.options.session_secret)  # after the API: its paths come first
+    # Innermost, so that the request log, the body limit and idempotency wrap it as any route.
+    app.add_middleware(MessageIngest, hooks=hooks, options=app.state.options, metrics=app.state.metrics)
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=app.state.options.max_body_bytes)
     app.add_middleware(RequestLog)

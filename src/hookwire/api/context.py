@@ -45,15 +45,21 @@ async def hooks(request: Request) -> Webhooks:
     return facade_of(request)
 
 
-async def caller(request: Request) -> ApiKey:
-    """The API key of the request (``Authorization: Bearer <token>``), or 401."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+async def authenticate(facade: Webhooks, options: ServerOptions, authorization: str) -> ApiKey:
+    """The API key of an ``Authorization`` header's value (``Bearer <token>``), or 401."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationFailed("send an API key as 'Authorization: Bearer <key>'")
-    options: ServerOptions = request.app.state.options
-    key = await facade_of(request).keys.authenticate(token.strip(), admin_tokens=options.admin_keys)
+    key = await facade.keys.authenticate(token.strip(), admin_tokens=options.admin_keys)
     if key is None:
         raise AuthenticationFailed("the API key is not valid")
+    return key
+
+
+async def caller(request: Request) -> ApiKey:
+    """The API key of the request (``Authorization: Bearer <token>``), or 401."""
+    options: ServerOptions = request.app.state.options
+    key = await authenticate(facade_of(request), options, request.headers.get("authorization", ""))
     request.state.key_id = key.id
     return key
 

@@ -43,6 +43,11 @@ def error(status: int, code: str, detail: str) -> JSONResponse:
 
 async def _hookwire_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HookwireError)
+    return hookwire_error(exc)
+
+
+def hookwire_error(exc: HookwireError) -> JSONResponse:
+    """The answer to a domain error, for the routes and for the ingest path beside them."""
     status = next((code for kind, code in STATUS if isinstance(exc, kind)), 400)
     if status == 503:
         log.warning("database unavailable: %s", exc.message)

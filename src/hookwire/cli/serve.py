@@ -82,6 +82,9 @@ def serve(
         port=port,
         log_config=None,
         lifespan="on",
+        # RequestLog writes the access log, with the request id; uvicorn's own is off (see
+        # api.logs), and saying so here spares it formatting the line for every request.
+        access_log=False,
         server_header=False,
         timeout_graceful_shutdown=15,
     )

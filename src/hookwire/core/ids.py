@@ -30,12 +30,21 @@ _lock = threading.Lock()
 _last = 0
 # Random bits come from the OS in blocks: one getrandom() call per id costs more than the rest
 # of making the id.
-# The pool is refilled in a forked child, which would otherwise repeat its parent's ids.
 _POOL_SIZE = 4096
 _RANDOM_BYTES = _RANDOM_BITS // 8
 _pool = b""
 _offset = _POOL_SIZE
-_pool_pid = 0
+
+
+def _forget_pool() -> None:
+    # A forked child refills the pool, or it would repeat its parent's ids. (Checking the pid
+    # at every id instead costs a system call per id.)
+    global _offset
+    _offset = _POOL_SIZE
+
+
+if hasattr(os, "register_at_fork"):  # no fork, and no such hook, on Windows
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 # Two digits per division: ids are made for every message, delivery and attempt.
@@ -53,10 +62,10 @@ def _encode(number: int) -> str:
 
 
 def _next_value(now_ms: int) -> int:
-    global _last, _pool, _offset, _pool_pid
+    global _last, _pool, _offset
     with _lock:
-        if _offset + _RANDOM_BYTES > _POOL_SIZE or _pool_pid != os.getpid():
-            _pool, _offset, _pool_pid = secrets.token_bytes(_POOL_SIZE), 0, os.getpid()
+        if _offset + _RANDOM_BYTES > _POOL_SIZE:
+            _pool, _offset = secrets.token_bytes(_POOL_SIZE), 0
         random_part = int.from_bytes(_pool[_offset : _offset + _RANDOM_BYTES])
         _offset += _RANDOM_BYTES
         candidate = (now_ms << _RANDOM_BITS) | random_part

@@ -9,9 +9,10 @@ from typing import Any
 
 from hookwire.core import ids
 from hookwire.core.clock import require_utc
+from hookwire.core.errors import NotFound
 from hookwire.core.filters import check_event_type
-from hookwire.core.types import Delivery, Message, Page
-from hookwire.core.validate import check_headers, check_uid, encode_payload
+from hookwire.core.types import Application, Delivery, Message, Page
+from hookwire.core.validate import check_headers, check_text, check_uid, encode_payload
 from hookwire.service.context import Context, page_size
 from hookwire.store.base import MessageFilter
 
@@ -67,6 +68,35 @@ class Messages:
         """``create`` for an application id already looked up (the hot path of ``trigger``)."""
         message = self.build(app_id, event_type, payload, event_id=event_id, headers=headers)
         stored, created = await self._context.store.create_message(message, now=message.created_at)
+        if created:
+            self._context.wake()
+        return stored
+
+    async def accept(
+        self,
+        app: str,
+        event_type: str,
+        payload: Any,
+        *,
+        event_id: str | None = None,
+        scope: str | None = None,
+    ) -> Message:
+        """``create`` as the HTTP API needs it, with the application looked up in the write's
+        transaction (one trip to the database), and checked against the caller's scope.
+
+        Args:
+            scope: the id of the only application the caller may see (an application-scoped
+                API key), or ``None``. Another application answers ``NotFound``, exactly as one
+                that does not exist, so that a scoped caller cannot learn which ones exist.
+        """
+        check_text(app, "application id", limit=256)
+
+        def make(application: Application) -> Message:
+            if scope is not None and scope != application.id:
+                raise NotFound(f"application {app!r} not found")
+            return self.build(application.id, event_type, payload, event_id=event_id)
+
+        stored, created = await self._context.store.create_message_in(app, make)
         if created:
             self._context.wake()
         return stored

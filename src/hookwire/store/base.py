@@ -176,6 +176,19 @@ class Store(ABC):
         written and that message is returned. Returns ``(message, created)``.
         """
 
+    async def create_message_in(
+        self, app: str, make: Callable[[Application], Message]
+    ) -> tuple[Message, bool]:
+        """``create_message`` for the application ``app`` (id or uid), ``NotFound`` if there is
+        none. ``make`` builds the message for the application found, and may refuse it by
+        raising, which writes nothing. The message is written as of its ``created_at``.
+
+        This default looks the application up, then writes; a backend may do both in one
+        transaction, one trip to the database instead of two.
+        """
+        message = make(await self.get_application(app))
+        return await self.create_message(message, now=message.created_at)
+
     async def create_message_within(
         self, connection: object, message: Message, *, now: datetime
     ) -> tuple[Message, bool]:

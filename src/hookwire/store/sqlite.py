@@ -238,6 +238,20 @@ class SQLiteStore(Store):
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
         return await self._writer.submit(lambda c: _create_message(c, message, to_ms(now)))
 
+    async def create_message_in(
+        self, app: str, make: Callable[[Application], Message]
+    ) -> tuple[Message, bool]:
+        # The lookup rides on the write: one hand-over to the writer thread instead of a read
+        # and then a write, and no application deleted between the two.
+        def write(c: sqlite3.Connection) -> tuple[Message, bool]:
+            row = c.execute(Q["get_application"], {"key": app}).fetchone()
+            if row is None:
+                raise NotFound(f"application {app!r} not found")
+            message = make(rows.application(row))
+            return _create_message(c, message, to_ms(message.created_at))
+
+        return await self._writer.submit(write)
+
     def create_message_within_sync(
         self, connection: object, message: Message, *, now: datetime
     ) -> tuple[Message, bool]:

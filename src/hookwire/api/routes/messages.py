@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from hookwire.api.context import Caller, Forbidden, Hooks, application
 from hookwire.api.routes.common import ERRORS, Iterator, Limit, refuse
 from hookwire.api.schemas import (
+    ApplicationIn,
     DeliveryOut,
     Empty,
     ListResponse,
@@ -20,7 +21,8 @@ from hookwire.api.schemas import (
     page_of,
 )
 from hookwire.core.errors import NotFound
-from hookwire.core.types import Application, Message
+from hookwire.core.types import ApiKey, Application, Message
+from hookwire.service.webhooks import Webhooks
 
 router = APIRouter(prefix="/api/v1/app/{app_id}", tags=["Message"], responses=ERRORS)
 
@@ -59,19 +61,48 @@ async def list_messages(
 async def create_message(
     app_id: str, body: MessageIn, key: Caller, hooks: Hooks, request: Request
 ) -> Response:
+    # Requests of the usual shape are answered by hookwire.api.ingest before they get here, with
+    # the same accept_message; this route answers the others and documents the operation (a
+    # docstring here would become its description in the OpenAPI document).
     refuse(channels=body.channels, tags=body.tags, deliverAt=body.deliver_at)
     refuse(transformationsParams=body.transformations_params)
-    target = await _application_or_create(app_id, body, key.app_id, hooks)
-    message = await hooks.messages.create(target.id, body.event_type, body.payload, event_id=body.event_id)
+    message = await accept_message(
+        hooks,
+        key,
+        app_id,
+        body.event_type,
+        body.payload,
+        event_id=body.event_id,
+        application=body.application,
+    )
     request.app.state.metrics.message_accepted()
-    # The hot path of ingest: the stored payload bytes go out as they are, not re-validated and
-    # re-serialised through the response model (which documents this shape).
+    # The stored payload bytes go out as they are, not re-validated and re-serialised through
+    # the response model (which documents this shape).
     return Response(
-        _message_json(message), status_code=status.HTTP_202_ACCEPTED, media_type="application/json"
+        message_json(message), status_code=status.HTTP_202_ACCEPTED, media_type="application/json"
     )
 
 
-def _message_json(message: Message) -> bytes:
+async def accept_message(
+    hooks: Webhooks,
+    key: ApiKey,
+    app_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+    *,
+    event_id: str | None,
+    application: ApplicationIn | None = None,
+) -> Message:
+    """Store a message for the path's application, which ``key`` must be allowed to see."""
+    if application is None:
+        return await hooks.messages.accept(app_id, event_type, payload, event_id=event_id, scope=key.app_id)
+    target = await _application_or_create(app_id, application, key.app_id, hooks)
+    # create_in, not create: the application was just looked up (or made), by id or uid.
+    return await hooks.messages.create_in(target.id, event_type, payload, event_id=event_id)
+
+
+def message_json(message: Message) -> bytes:
+    """The 202 answer's body (``MessageOut``), built around the stored payload bytes."""
     head = orjson.dumps(
         {
             "id": message.id,
@@ -121,18 +152,17 @@ async def list_attempts_by_endpoint(
 
 
 async def _application_or_create(
-    app_id: str, body: MessageIn, scope: str | None, hooks: Hooks
+    app_id: str, spec: ApplicationIn | None, scope: str | None, hooks: Webhooks
 ) -> Application:
     """The path's application; with ``application`` in the body, created if it does not exist."""
     try:
         found = await hooks.apps.get(app_id)
     except NotFound:
-        if body.application is None:
+        if spec is None:
             raise
         if scope is not None:
             raise Forbidden("an application-scoped key cannot create applications") from None
-        refuse(throttleRate=body.application.throttle_rate)
-        spec = body.application
+        refuse(throttleRate=spec.throttle_rate)
         return await hooks.apps.create(spec.name, uid=spec.uid or app_id, metadata=spec.metadata)
     if scope is not None and scope != found.id:
         raise NotFound(f"application {app_id!r} not found")
