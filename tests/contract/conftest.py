@@ -15,13 +15,32 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 @pytest.fixture(params=BACKENDS)
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    backend: Store
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """``(backend, location)``: a PostgreSQL URL or a SQLite file, empty."""
     if request.param == "postgres":
-        backend = PostgresStore(request.getfixturevalue("postgres_url"))
-    else:
-        backend = SQLiteStore(tmp_path / "contract.db")
+        return "postgres", request.getfixturevalue("postgres_url")
+    return "sqlite", str(tmp_path / "contract.db")
+
+
+def open_backend(database: tuple[str, str]) -> Store:
+    backend, location = database
+    return PostgresStore(location) if backend == "postgres" else SQLiteStore(location)
+
+
+@pytest.fixture
+async def store(database: tuple[str, str]) -> AsyncIterator[Store]:
+    backend = open_backend(database)
     await backend.migrate()
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+@pytest.fixture
+async def peer(store: Store, database: tuple[str, str]) -> AsyncIterator[Store]:
+    """A second store on the same database, as a worker on another machine has."""
+    backend = open_backend(database)
     try:
         yield backend
     finally:

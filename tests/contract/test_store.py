@@ -283,6 +283,55 @@ async def test_claims_respect_room_per_endpoint(store: Store) -> None:
     assert await claim_all(store, room={busy.id: 0}) == []
 
 
+async def test_claims_take_the_longest_due_first_up_to_the_limit(store: Store) -> None:
+    app = await store.create_application(application())
+    await store.create_endpoint(endpoint(app))
+    start = utcnow()
+    # Each message is due a second before the one created before it: due order is not id order.
+    created = [
+        (await store.create_message(message(app), now=start + timedelta(seconds=n)))[0]
+        for n in (4, 3, 2, 1, 0)
+    ]
+    due_first = [m.id for m in reversed(created)]
+    later = start + timedelta(seconds=10)
+
+    first = await claim_all(store, later, limit=2)
+    assert {c.message_id for c in first} == set(due_first[:2])
+    only_due = await claim_all(store, start + timedelta(seconds=2, milliseconds=500))
+    assert [c.message_id for c in only_due] == [due_first[2]]
+    rest = await claim_all(store, later)
+    assert {c.message_id for c in rest} == set(due_first[3:])
+
+
+async def test_claims_carry_a_disabled_endpoint_so_the_worker_can_settle_them(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    await store.create_message(message(app), now=utcnow())
+    await store.set_endpoint_disabled(app.id, ep.id, disabled=True, reason="manual", now=utcnow())
+    [claim] = await claim_all(store)
+    assert claim.endpoint_id == ep.id
+    assert claim.endpoint_disabled
+
+
+async def test_workers_claiming_side_by_side_never_share_a_delivery(store: Store, peer: Store) -> None:
+    app = await store.create_application(application())
+    for _ in range(2):
+        await store.create_endpoint(endpoint(app))
+    messages = [(await store.create_message(message(app), now=utcnow()))[0] for _ in range(30)]
+
+    async def work(worker: Store) -> list[Claim]:
+        taken: list[Claim] = []
+        while batch := await claim_all(worker, limit=4, per_endpoint=3):
+            taken += batch
+            await worker.record_results([result(c, DeliveryStatus.SUCCEEDED) for c in batch], now=utcnow())
+        return taken
+
+    mine, theirs = await asyncio.gather(work(store), work(peer))
+    claimed = [c.delivery_id for c in mine + theirs]
+    assert len(claimed) == len(set(claimed)) == 2 * len(messages)
+    assert {c.lease_token for c in mine + theirs} == {1}  # each delivery was claimed once
+
+
 async def test_retry_due_later_and_release(store: Store) -> None:
     app = await store.create_application(application())
     await store.create_endpoint(endpoint(app))

@@ -29,7 +29,7 @@ from hookwire.benchmarks.environment import BenchEnvironment
 from hookwire.benchmarks.load import bench_settings
 from hookwire.benchmarks.processes import RssSampler, start_workers, stop
 from hookwire.benchmarks.runner import Result, Table, number, percentile
-from hookwire.core.clock import utcnow
+from hookwire.core.clock import to_ms, utcnow
 from hookwire.store.base import Store
 from hookwire.store.factory import open_store
 
@@ -124,11 +124,12 @@ async def _drain(env: BenchEnvironment, database: str) -> dict[str, float]:
     }
 
 
-def _plan(backend: str, database: str) -> str:
+def _plan(backend: str, database: str, now_ms: int) -> str:
     try:
         if backend == "sqlite":
-            return backlog_load.plan_sqlite(database.removeprefix("sqlite:///"), CLAIM_LIMIT, PER_ENDPOINT)
-        return backlog_load.plan_postgres(database, CLAIM_LIMIT, PER_ENDPOINT)
+            path = database.removeprefix("sqlite:///")
+            return backlog_load.plan_sqlite(path, CLAIM_LIMIT, PER_ENDPOINT, now_ms)
+        return backlog_load.plan_postgres(database, CLAIM_LIMIT, PER_ENDPOINT, now_ms)
     except Exception as exc:  # the plan is context; a changed query must not lose the figures
         return f"(no plan: {type(exc).__name__}: {exc})"
 
@@ -143,7 +144,8 @@ async def _backend(env: BenchEnvironment, backend: str) -> list[dict[str, Any]]:
             await _prepare(env, database, backend, size)
             for database, size in zip(databases, sizes, strict=True)
         ]
-        plans = [await asyncio.to_thread(_plan, backend, database) for database in databases]
+        planned_at = to_ms(utcnow())  # one moment for every size, so that plans compare as text
+        plans = [await asyncio.to_thread(_plan, backend, database, planned_at) for database in databases]
         times = await _claim_times(databases, max(env.options.runs, 1))
         drains = [await _drain(env, database) for database in databases]
     finally:

@@ -88,8 +88,7 @@ def load_postgres(url: str, app_id: str, endpoint_ids: Sequence[str], size: int)
         connection.commit()
 
 
-def _claim_params(limit: int, per_endpoint: int) -> dict[str, Any]:
-    now_ms = time.time_ns() // 1_000_000
+def _claim_params(limit: int, per_endpoint: int, now_ms: int) -> dict[str, Any]:
     scan = limit * 2  # the stores' CLAIM_SCAN_FACTOR
     return {
         "now": now_ms,
@@ -101,12 +100,12 @@ def _claim_params(limit: int, per_endpoint: int) -> dict[str, Any]:
     }
 
 
-def plan_sqlite(path: str, limit: int, per_endpoint: int) -> str:
+def plan_sqlite(path: str, limit: int, per_endpoint: int, now_ms: int) -> str:
     """``EXPLAIN QUERY PLAN`` of the store's ``claim_due``, drawn as a tree."""
     connection = sqlite3.connect(path)
     try:
         rows = connection.execute(
-            f"EXPLAIN QUERY PLAN {queries('sqlite')['claim_due']}", _claim_params(limit, per_endpoint)
+            f"EXPLAIN QUERY PLAN {queries('sqlite')['claim_due']}", _claim_params(limit, per_endpoint, now_ms)
         ).fetchall()
     finally:
         connection.close()
@@ -118,10 +117,13 @@ def plan_sqlite(path: str, limit: int, per_endpoint: int) -> str:
     return "\n".join(lines)
 
 
-def plan_postgres(url: str, limit: int, per_endpoint: int) -> str:
-    """``EXPLAIN`` of the store's ``claim_due`` (planned, not run)."""
+def plan_postgres(url: str, limit: int, per_endpoint: int, now_ms: int) -> str:
+    """``EXPLAIN`` of the store's ``claim_due`` (planned, not run). Without costs, and for the
+    same ``now_ms`` at every size: cost figures follow the table's size, the plan's shape is
+    what has to stay the same."""
     import psycopg
 
     with psycopg.connect(url) as connection, psycopg.ClientCursor(connection) as cursor:
-        cursor.execute(f"EXPLAIN {queries('postgres')['claim_due']}", _claim_params(limit, per_endpoint))
+        query = queries("postgres")["claim_due"]
+        cursor.execute(f"EXPLAIN (COSTS OFF) {query}", _claim_params(limit, per_endpoint, now_ms))
         return "\n".join(str(row[0]) for row in cursor.fetchall())

@@ -108,6 +108,14 @@ ORDER BY id DESC LIMIT %(limit)s
 -- As in SQLite: a bounded look-ahead in due order, then at most the room the worker has per
 -- endpoint. SKIP LOCKED lets workers on other machines claim side by side without waiting
 -- for each other; rows another transaction is claiming are simply not seen.
+-- The chosen ids reach the UPDATE as one array, so the primary key is the only way to them.
+-- A join with the chosen rows (as before) left the planner a choice that flipped with the
+-- table's size: a hash join over the whole table while it was small, a lookup per row once it
+-- was large. Now the plan has one shape at every size, whether it is made for the call's values
+-- or is a prepared statement's generic plan (PostgreSQL moves from one to the other as the
+-- table grows, since a generic plan takes a LIMIT of unknown value to keep a tenth of the rows).
+-- By id, not by ctid: a row changed by another transaction between this statement's snapshot
+-- and its lock is followed to its new version and still claimed.
 WITH due AS (
     SELECT id, endpoint_id, due_at FROM delivery
     WHERE status IN ('pending', 'sending') AND due_at <= %(now)s
@@ -122,10 +130,10 @@ WITH due AS (
     WHERE rank <= coalesce((%(room)s::jsonb ->> endpoint_id)::int, %(per_endpoint)s)
     ORDER BY due_at LIMIT %(limit)s
 )
-UPDATE delivery d
-SET status = 'sending', lease_token = d.lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
-FROM chosen WHERE d.id = chosen.id
-RETURNING d.id, d.lease_token
+UPDATE delivery
+SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
+WHERE id = ANY (ARRAY(SELECT id FROM chosen))
+RETURNING id, lease_token
 
 -- name: claim_details
 SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
