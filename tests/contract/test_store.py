@@ -268,6 +268,29 @@ async def test_claims_lease_and_fence(store: Store) -> None:
     assert [a.status_code for a in attempts.items] == [200]
 
 
+async def test_a_batch_of_results_writes_only_those_still_leased(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    for _ in range(3):
+        await store.create_message(message(app), now=utcnow())
+    claims = await claim_all(store)
+    # The lease of the first expires and another worker takes it over.
+    later = utcnow() + LEASE + timedelta(seconds=1)
+    [taken_over] = await claim_all(store, later, limit=1)
+    assert taken_over.delivery_id == claims[0].delivery_id
+
+    written = await store.record_results(
+        [result(claim, DeliveryStatus.SUCCEEDED) for claim in claims], now=utcnow()
+    )
+
+    assert written == {claim.delivery_id for claim in claims[1:]}
+    attempts = await store.list_attempts(app.id, endpoint_id=ep.id, limit=10, iterator=None)
+    assert {a.delivery_id for a in attempts.items} == written
+    assert await store.record_results([result(taken_over, DeliveryStatus.SUCCEEDED)], now=utcnow()) == {
+        taken_over.delivery_id
+    }
+
+
 async def test_claims_respect_room_per_endpoint(store: Store) -> None:
     app = await store.create_application(application())
     busy = await store.create_endpoint(endpoint(app))

@@ -101,11 +101,13 @@ def _claim_params(limit: int, per_endpoint: int, now_ms: int) -> dict[str, Any]:
 
 
 def plan_sqlite(path: str, limit: int, per_endpoint: int, now_ms: int) -> str:
-    """``EXPLAIN QUERY PLAN`` of the store's ``claim_due``, drawn as a tree."""
+    """``EXPLAIN QUERY PLAN`` of the store's ``claim_due``, drawn as a tree: on SQLite, the
+    query that chooses the deliveries (leasing them and reading them are lookups by id)."""
     connection = sqlite3.connect(path)
     try:
+        query = queries("sqlite")["choose_due"]
         rows = connection.execute(
-            f"EXPLAIN QUERY PLAN {queries('sqlite')['claim_due']}", _claim_params(limit, per_endpoint, now_ms)
+            f"EXPLAIN QUERY PLAN {query}", _claim_params(limit, per_endpoint, now_ms)
         ).fetchall()
     finally:
         connection.close()

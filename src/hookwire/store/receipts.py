@@ -175,13 +175,24 @@ class SQLiteDeduplicator:
             return self._writer
 
     def _connect(self) -> sqlite3.Connection:
-        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        try:
-            connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.executescript(_SCHEMA)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
+        # Switching to WAL and creating the schema can find the file locked by another process
+        # or store doing the same at the same moment, without SQLite's busy handler waiting for
+        # it: try again until the busy timeout, as every other statement would wait.
+        deadline = time.monotonic() + self._busy_timeout_ms / 1000
+        while True:
+            connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+            try:
+                connection.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA synchronous = NORMAL")
+                connection.executescript(_SCHEMA)
+            except sqlite3.OperationalError as exc:
+                connection.close()
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
+                continue
+            except BaseException:
+                connection.close()
+                raise
+            return connection

@@ -40,6 +40,7 @@ from hookwire.core.types import (
 from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
+from hookwire.store.sqlite_delivery import claim, record
 from hookwire.store.sqlite_writer import Writer
 
 T = TypeVar("T")
@@ -329,19 +330,18 @@ class SQLiteStore(Store):
             room=room,
             scan_factor=CLAIM_SCAN_FACTOR,
         )
-        # Leases need no fsync: lost in a power cut, the deliveries are due again.
-        return await self._writer.submit(lambda c: _claim(c, params, now, self._box), durable=False)
+        return await self._writer.submit(lambda c: claim(c, params, now, self._box))
 
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:
         if not results:
             return set()
-        return await self._writer.submit(lambda c: _record(c, results, to_ms(now)))
+        return await self._writer.submit(lambda c: record(c, results, to_ms(now)))
 
     async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
         if not claims:
             return
         params = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
-        await self._writer.submit(lambda c: c.executemany(Q["release"], params), durable=False)
+        await self._writer.submit(lambda c: c.executemany(Q["release"], params))
 
     async def next_due(self) -> datetime | None:
         row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())  # via the partial index
@@ -571,55 +571,3 @@ def _create_message(connection: sqlite3.Connection, message: Message, now_ms: in
         ],
     )
     return message, True
-
-
-def _claim(
-    c: sqlite3.Connection, params: Mapping[str, Any], now: datetime, box: SecretBox | None
-) -> list[Claim]:
-    tokens = {row["id"]: row["lease_token"] for row in c.execute(Q["claim_due"], params).fetchall()}
-    if not tokens:
-        return []
-    found = c.execute(Q["claim_details"], {"ids": orjson.dumps(list(tokens)).decode()}).fetchall()
-    claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now, box) for row in found]
-    claims.sort(key=lambda claim: claim.delivery_id)
-    return claims
-
-
-def _record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> set[str]:
-    written: set[str] = set()
-    attempts, succeeded, failed = [], [], []
-    for result in results:
-        params = {
-            "id": result.delivery_id,
-            "lease_token": result.lease_token,
-            "status": result.status.value,
-            "due_at": None if result.next_attempt_at is None else to_ms(result.next_attempt_at),
-            "now": now_ms,
-            "counted": 0 if result.attempt is None else 1,
-        }
-        if c.execute(Q["record_delivery"], params).rowcount == 0:
-            continue  # fenced: another worker holds this delivery now, its result wins
-        written.add(result.delivery_id)
-        if result.attempt is not None:
-            attempts.append(rows.attempt_params(result.attempt))
-        health = result.health
-        if health is None:
-            continue
-        if health.disable_reason is not None:
-            _auto_disable(c, result.endpoint_id, health.disable_reason, now_ms)
-        elif health.succeeded:
-            succeeded.append({"id": result.endpoint_id})
-        elif result.attempt is not None:
-            failed.append({"id": result.endpoint_id, "since": to_ms(result.attempt.started_at)})
-    c.executemany(Q["insert_attempt"], attempts)
-    c.executemany(Q["endpoint_succeeded"], succeeded)
-    c.executemany(Q["endpoint_failed"], failed)
-    return written
-
-
-def _auto_disable(c: sqlite3.Connection, endpoint_id: str, reason: str, now_ms: int) -> None:
-    if c.execute(Q["endpoint_auto_disable"], {"id": endpoint_id, "reason": reason, "now": now_ms}).rowcount:
-        c.execute(
-            Q["insert_endpoint_event"],
-            {"endpoint_id": endpoint_id, "kind": "disabled", "reason": reason, "at": now_ms},
-        )

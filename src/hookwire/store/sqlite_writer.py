@@ -11,10 +11,10 @@ one fails is the transaction rolled back and the batch run again, each job in a 
 that one failure does not undo the others. Callers are answered with one wake-up of their
 event loop per batch, not one per write.
 
-Some writes need no fsync: a claim only takes leases, and if a power cut loses it the
-deliveries are simply due again, which is what the crash itself would mean for them anyway.
-A batch made only of such writes commits with ``synchronous=NORMAL``: atomic and isolated,
-durable at the next synced commit (WAL commits are ordered, and a sync covers all before it).
+Every statement counts, too: Python's sqlite3 module lets go of the interpreter's lock while
+SQLite works, and this thread must then wait to get it back from the busy event loop thread.
+So a batch is one transaction with as few statements as its jobs need (no savepoints unless
+one fails, no settings switched back and forth).
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ MAX_JOBS_PER_COMMIT = 512
 class _Job:
     run: Callable[[sqlite3.Connection], Any]
     future: asyncio.Future[Any]
-    durable: bool
 
 
 class Writer:
@@ -54,11 +53,10 @@ class Writer:
         self._thread.start()
         self._ready.result()
 
-    async def submit(self, job: Callable[[sqlite3.Connection], T], *, durable: bool = True) -> T:
-        """Run ``job`` in the next transaction; ``durable=False`` for writes a power cut may undo
-        harmlessly (see the module's notes)."""
+    async def submit(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``job`` in the next transaction and return what it returns."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._jobs.put(_Job(job, future, durable))
+        self._jobs.put(_Job(job, future))
         return await future
 
     def close(self) -> None:
@@ -72,7 +70,6 @@ class Writer:
             self._ready.set_exception(exc)
             return
         self._ready.set_result(None)
-        self._synced = True  # the connection starts with synchronous=FULL
         try:
             while True:
                 first = self._jobs.get()
@@ -80,12 +77,6 @@ class Writer:
                     return
                 batch = [first]
                 stop = self._drain(batch)
-                # Writes that need no fsync (claims) go first, in a transaction of their own:
-                # a worker waiting for work should not wait for other callers' fsync too.
-                unsynced = [job for job in batch if not job.durable]
-                if unsynced and len(unsynced) < len(batch):
-                    self._commit(connection, unsynced)
-                    batch = [job for job in batch if job.durable]
                 self._commit(connection, batch)
                 if stop:
                     return
@@ -104,10 +95,6 @@ class Writer:
         return False
 
     def _commit(self, connection: sqlite3.Connection, batch: list[_Job]) -> None:
-        synced = any(job.durable for job in batch)
-        if synced is not self._synced:
-            connection.execute("PRAGMA synchronous = FULL" if synced else "PRAGMA synchronous = NORMAL")
-            self._synced = synced
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:

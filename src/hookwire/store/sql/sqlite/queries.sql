@@ -99,16 +99,17 @@ WHERE app_id = :app_id AND id < :before_id
   AND (:endpoint_id IS NULL OR endpoint_id = :endpoint_id)
 ORDER BY id DESC LIMIT :limit
 
--- name: claim_due
+-- name: choose_due
+-- The deliveries a claim takes, as one JSON array (one row: the writer thread hands Python's
+-- lock back and forth at every row it steps through, so claims and results are written with
+-- a few statements of one row each, not one per delivery).
 -- The inner scan walks the partial index in due order and stops after :scan rows, so a claim
 -- costs the same however large the backlog. The window then keeps, per endpoint, no more than
 -- the room the worker has for it (:room, a JSON object endpoint id -> room; :per_endpoint for
 -- endpoints it holds nothing of), so a busy endpoint cannot fill a batch. Filtering after the
 -- bounded scan, not inside it, matters: inside, an endpoint with a deep backlog and no room
 -- would make the scan walk its whole backlog on every claim.
-UPDATE delivery
-SET status = 'sending', lease_token = lease_token + 1, due_at = :lease_until, updated_at = :now
-WHERE id IN (
+SELECT json_group_array(id) FROM (
     SELECT id FROM (
         SELECT id, endpoint_id, due_at,
                row_number() OVER (PARTITION BY endpoint_id ORDER BY due_at) AS rank
@@ -121,24 +122,52 @@ WHERE id IN (
     WHERE rank <= coalesce(json_extract(:room, '$."' || endpoint_id || '"'), :per_endpoint)
     ORDER BY due_at LIMIT :limit
 )
-RETURNING id, lease_token
+
+-- name: claim_chosen
+-- In the same transaction as choose_due, so nothing else can have taken them in between.
+UPDATE delivery
+SET status = 'sending', lease_token = lease_token + 1, due_at = :lease_until, updated_at = :now
+WHERE id IN (SELECT value FROM json_each(:ids))
 
 -- name: claim_details
-SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
-       d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,
-       e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since, e.disabled,
-       COALESCE(e.retry_schedule, a.retry_schedule) AS retry_schedule
+-- One JSON array of objects; the payload (a BLOB) as hex, the JSON columns as text.
+SELECT json_group_array(json_object(
+    'delivery_id', d.id, 'lease_token', d.lease_token, 'message_id', d.message_id,
+    'app_id', d.app_id, 'endpoint_id', d.endpoint_id, 'attempts', d.attempts,
+    'round_attempts', d.round_attempts, 'manual', d.manual, 'event_type', m.event_type,
+    'payload', hex(m.payload), 'message_headers', m.headers, 'url', e.url,
+    'endpoint_headers', e.headers, 'secret', e.secret, 'previous_secret', e.previous_secret,
+    'previous_secret_expires_at', e.previous_secret_expires_at, 'failing_since', e.failing_since,
+    'disabled', e.disabled, 'retry_schedule', COALESCE(e.retry_schedule, a.retry_schedule)
+))
 FROM delivery d
 JOIN message m ON m.id = d.message_id
 JOIN endpoint e ON e.id = d.endpoint_id
 JOIN application a ON a.id = d.app_id
 WHERE d.id IN (SELECT value FROM json_each(:ids))
 
--- name: record_delivery
+-- name: record_deliveries
+-- :rows is a JSON array of [delivery id, lease token, status, due_at, attempts counted]. Only
+-- deliveries still held under that token are written: the others were fenced off (their
+-- lease expired and another worker took them over), and that worker's results win.
 UPDATE delivery
-SET status = :status, due_at = :due_at, updated_at = :now,
-    attempts = attempts + :counted, round_attempts = round_attempts + :counted
-WHERE id = :id AND lease_token = :lease_token AND status = 'sending'
+SET status = json_extract(r.value, '$[2]'),
+    due_at = json_extract(r.value, '$[3]'),
+    updated_at = :now,
+    attempts = attempts + json_extract(r.value, '$[4]'),
+    round_attempts = round_attempts + json_extract(r.value, '$[4]')
+FROM json_each(:rows) AS r
+WHERE delivery.id = json_extract(r.value, '$[0]')
+  AND delivery.lease_token = json_extract(r.value, '$[1]') AND delivery.status = 'sending'
+
+-- name: recorded_deliveries
+-- After record_deliveries, when it wrote fewer rows than it was given: which it wrote. While a
+-- worker holds a lease nobody else changes the row, and whoever takes it over raises the
+-- token; so the rows written are those still under the results' tokens.
+SELECT json_group_array(d.id)
+FROM json_each(:rows) AS r
+JOIN delivery d ON d.id = json_extract(r.value, '$[0]')
+WHERE d.lease_token = json_extract(r.value, '$[1]') AND d.updated_at = :now
 
 -- name: insert_attempt
 INSERT INTO attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at, duration_ms,
@@ -146,8 +175,9 @@ INSERT INTO attempt (id, delivery_id, message_id, endpoint_id, app_id, number, u
 VALUES (:id, :delivery_id, :message_id, :endpoint_id, :app_id, :number, :url, :started_at, :duration_ms,
         :status_code, :response_body, :error, :error_detail, :succeeded, :trigger)
 
--- name: endpoint_succeeded
-UPDATE endpoint SET failing_since = NULL WHERE id = :id AND failing_since IS NOT NULL
+-- name: endpoints_succeeded
+UPDATE endpoint SET failing_since = NULL
+WHERE id IN (SELECT value FROM json_each(:ids)) AND failing_since IS NOT NULL
 
 -- name: endpoint_failed
 UPDATE endpoint SET failing_since = :since WHERE id = :id AND failing_since IS NULL

@@ -1,0 +1,116 @@
+"""The worker's two writes on SQLite, claims and results, in a few statements per batch.
+
+Python's sqlite3 module lets go of the interpreter's lock around every step of a statement,
+that is, for every row it writes or reads, and the writer thread must then wait to get the
+lock back from the event loop thread, which is busy sending requests. One statement per
+delivery made that wait, not SQLite, most of the cost of a batch. So a batch of claims or
+results moves through a handful of statements of one row each: ids and keys go in as JSON
+arrays (``json_each``), what comes back comes out as one JSON array, and attempts go in as
+multi-row ``INSERT``s.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hookwire.core.clock import to_ms
+from hookwire.core.secretbox import SecretBox
+from hookwire.store import rows
+from hookwire.store.base import AttemptResult, Claim
+from hookwire.store.sql import queries
+
+Q = queries("sqlite")
+
+ATTEMPT_COLUMNS = (
+    "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",
+    "duration_ms", "status_code", "response_body", "error", "error_detail", "succeeded", "trigger",
+)  # fmt: skip
+#: Rows per multi-row INSERT: within the bound on parameters (999 before SQLite 3.32).
+ROWS_PER_INSERT = (32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // len(ATTEMPT_COLUMNS)
+
+
+def claim(
+    c: sqlite3.Connection, params: Mapping[str, Any], now: datetime, box: SecretBox | None
+) -> list[Claim]:
+    """Lease the deliveries that ``params`` choose (see the ``choose_due`` query)."""
+    chosen = c.execute(Q["choose_due"], params).fetchone()[0]
+    if chosen == "[]":
+        return []
+    c.execute(Q["claim_chosen"], {"ids": chosen, "lease_until": params["lease_until"], "now": params["now"]})
+    details = orjson.loads(c.execute(Q["claim_details"], {"ids": chosen}).fetchone()[0])
+    claims = []
+    for row in details:
+        row["payload"] = bytes.fromhex(row["payload"])
+        claims.append(rows.claim_from_row(row, row["lease_token"], now, box))
+    claims.sort(key=lambda claim: claim.delivery_id)
+    return claims
+
+
+def record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> set[str]:
+    """Write the results whose lease is still current; returns their delivery ids."""
+    updates = [
+        (
+            result.delivery_id,
+            result.lease_token,
+            result.status.value,
+            None if result.next_attempt_at is None else to_ms(result.next_attempt_at),
+            0 if result.attempt is None else 1,
+        )
+        for result in results
+    ]
+    params = {"rows": orjson.dumps(updates).decode(), "now": now_ms}
+    if c.execute(Q["record_deliveries"], params).rowcount == len(results):
+        mine = list(results)
+    else:  # some were fenced off: find out which were written
+        written = set(orjson.loads(c.execute(Q["recorded_deliveries"], params).fetchone()[0]))
+        mine = [result for result in results if result.delivery_id in written]
+    _insert_attempts(c, [result.attempt for result in mine if result.attempt is not None])
+    _record_health(c, mine, now_ms)
+    return {result.delivery_id for result in mine}
+
+
+def _insert_attempts(c: sqlite3.Connection, attempts: Sequence[Any]) -> None:
+    for start in range(0, len(attempts), ROWS_PER_INSERT):
+        chunk = attempts[start : start + ROWS_PER_INSERT]
+        values = [value for attempt in chunk for value in rows.attempt_params(attempt).values()]
+        c.execute(_insert_sql(len(chunk)), values)
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(count: int) -> str:
+    row = "(" + ", ".join("?" * len(ATTEMPT_COLUMNS)) + ")"
+    # Only placeholders and our own column names go into the text; values are bound.
+    return f"INSERT INTO attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES {', '.join([row] * count)}"  # noqa: S608
+
+
+def _record_health(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> None:
+    succeeded: set[str] = set()
+    failing_since: dict[str, int] = {}
+    for result in results:
+        health = result.health
+        if health is None:
+            continue
+        if health.disable_reason is not None:
+            _auto_disable(c, result.endpoint_id, health.disable_reason, now_ms)
+        elif health.succeeded:
+            succeeded.add(result.endpoint_id)
+        elif result.attempt is not None:
+            since = to_ms(result.attempt.started_at)
+            failing_since[result.endpoint_id] = min(since, failing_since.get(result.endpoint_id, since))
+    if succeeded:
+        c.execute(Q["endpoints_succeeded"], {"ids": orjson.dumps(sorted(succeeded)).decode()})
+    c.executemany(Q["endpoint_failed"], [{"id": e, "since": since} for e, since in failing_since.items()])
+
+
+def _auto_disable(c: sqlite3.Connection, endpoint_id: str, reason: str, now_ms: int) -> None:
+    if c.execute(Q["endpoint_auto_disable"], {"id": endpoint_id, "reason": reason, "now": now_ms}).rowcount:
+        c.execute(
+            Q["insert_endpoint_event"],
+            {"endpoint_id": endpoint_id, "kind": "disabled", "reason": reason, "at": now_ms},
+        )
