@@ -291,6 +291,32 @@ async def test_a_batch_of_results_writes_only_those_still_leased(store: Store) -
     }
 
 
+async def test_a_blocked_endpoints_due_deliveries_move_out_of_the_look_ahead(store: Store) -> None:
+    app = await store.create_application(application())
+    busy = await store.create_endpoint(endpoint(app, filter_types=("busy",)))
+    other = await store.create_endpoint(endpoint(app, filter_types=("other",)))
+    start = utcnow()
+    for n in range(5):  # the busy endpoint's backlog comes first in due order
+        await store.create_message(message(app, "busy"), now=start + timedelta(milliseconds=n))
+    for n in range(3):
+        await store.create_message(message(app, "other"), now=start + timedelta(milliseconds=10 + n))
+    now = start + timedelta(seconds=1)
+    free_at = now + timedelta(seconds=10)
+    # Three at most, so the look-ahead is six deliveries: five busy ones, one other.
+    full = {"limit": 3, "room": {busy.id: 0}, "blocked": {busy.id: free_at}}
+
+    first = await claim_all(store, now, **full)
+    second = await claim_all(store, now, **full)
+
+    assert [c.endpoint_id for c in first] == [other.id]
+    # The busy endpoint's deliveries no longer fill the look-ahead: the rest of the others' come.
+    assert [c.endpoint_id for c in second] == [other.id, other.id]
+    assert await claim_all(store, now, limit=10) == []  # nothing else due before free_at
+    later = await claim_all(store, free_at, limit=10)
+    assert len(later) == 5
+    assert {c.endpoint_id for c in later} == {busy.id}
+
+
 async def test_claims_respect_room_per_endpoint(store: Store) -> None:
     app = await store.create_application(application())
     busy = await store.create_endpoint(endpoint(app))

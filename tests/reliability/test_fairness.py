@@ -1,5 +1,5 @@
-"""1,000 endpoints that never answer beside 100 healthy ones: the healthy ones keep being served
-within seconds while the hanging ones hold connections open until they time out."""
+"""Endpoints that misbehave beside healthy ones: 1,000 that never answer, and one that answers
+slowly with a deep backlog. The healthy ones keep being served within seconds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import time
 import pytest
 
 from hookwire import Webhooks
-from hookwire.testing import Receiver
+from hookwire.testing import Receiver, Reply
 from tests.reliability.conftest import loopback_settings
 from tests.reliability.servers import RawServer, hang
 
@@ -82,3 +82,42 @@ async def _send_rounds(hooks: Webhooks) -> dict[str, float]:
         sent_at[message.id] = time.perf_counter()
         await asyncio.sleep(max(0.0, started + (n + 1) * ROUND_INTERVAL - time.perf_counter()))
     return sent_at
+
+
+SLOW_BACKLOG = 60
+FAST = 5
+FAST_LIMIT = 4.0  # seconds; behind the slow backlog they would wait about 11 s
+
+
+@pytest.mark.timeout(60)
+async def test_a_slow_endpoints_backlog_does_not_hide_the_others(database_url: str) -> None:
+    # A small worker: two requests at a time per endpoint, claims of at most eight, so the
+    # look-ahead of a claim is sixteen deliveries; the slow endpoint's backlog is far deeper.
+    settings = loopback_settings(endpoint_concurrency=2, concurrency=8, claim_batch=8)
+    hooks = await Webhooks(database_url, settings=settings).open()
+    try:
+        async with Receiver(default=Reply(200, delay=0.5)) as slow, Receiver() as fast:
+            await hooks.endpoints.create("default", slow.url, filter_types=["slow"])
+            await hooks.endpoints.create("default", fast.url, filter_types=["fast"])
+            # One first, so the worker knows it answers: then it is given its full share and
+            # nothing of it is handed back, and the rest of its backlog waits at the head of
+            # the queue, where every claim looks first.
+            await hooks.trigger("slow", {"n": -1})
+            await hooks.wait_until_idle()
+            for n in range(SLOW_BACKLOG):
+                await hooks.trigger("slow", {"n": n})
+            await slow.wait_for(3, timeout=10)
+            sent = time.perf_counter()
+            for n in range(FAST):
+                await hooks.trigger("fast", {"n": n})
+            arrived = await fast.wait_for(FAST, timeout=30)
+            took = max(request.received_at for request in arrived) - sent
+            slow_done = len(slow.requests)
+    finally:
+        await hooks.close(grace=0.1)
+
+    print(
+        f"\n{FAST} messages behind a backlog of {SLOW_BACKLOG} to an endpoint answering in 0.5 s: "
+        f"all arrived {took:.2f} s after sending ({slow_done} slow ones delivered by then)"
+    )
+    assert took < FAST_LIMIT

@@ -6,7 +6,9 @@ import pytest
 
 from hookwire.core.types import AttemptError
 from hookwire.delivery.lanes import (
+    HELD_BEFORE_ANSWER,
     HELD_PER_CAP,
+    MIN_UNTIL_FREE,
     RECHECK_AFTER,
     EndpointLoad,
     HandBack,
@@ -15,12 +17,14 @@ from hookwire.delivery.lanes import (
     Start,
     Step,
     Wait,
+    held_cap,
     next_step,
     standing_after,
+    until_free,
 )
 
 CAP = 16
-HELD = HELD_PER_CAP * CAP
+HELD = HELD_BEFORE_ANSWER * CAP
 TIMEOUT = 15.0
 ROOMY = {"stalled_room": 100, "waiting_room": 100}
 
@@ -69,3 +73,22 @@ def test_next_step(standing: Standing, endpoint: EndpointLoad, rooms: dict[str, 
 )
 def test_standing_after(error: AttemptError | None, standing: Standing) -> None:
     assert standing_after(error) is standing
+
+
+@pytest.mark.parametrize(
+    ("latency", "rounds"),
+    [
+        (0.001, HELD_PER_CAP),  # fast: as many rounds as allowed
+        (0.05, 5),  # a quarter of a second's worth
+        (0.5, 2),  # slow: never less than two rounds
+        (30.0, 2),
+        (0.0, HELD_PER_CAP),
+    ],
+)
+def test_an_endpoint_is_held_by_how_soon_its_queue_starts(latency: float, rounds: int) -> None:
+    assert held_cap(endpoint_cap=CAP, latency=latency) == rounds * CAP
+
+
+def test_a_full_queue_frees_up_at_the_endpoints_pace() -> None:
+    assert until_free(waiting=3 * CAP, endpoint_cap=CAP, latency=0.5) == 1.5
+    assert until_free(waiting=CAP, endpoint_cap=CAP, latency=0.0001) == MIN_UNTIL_FREE

@@ -32,7 +32,10 @@ from typing import assert_never
 from hookwire.core.types import AttemptError
 
 __all__ = [
+    "HELD_BEFORE_ANSWER",
     "HELD_PER_CAP",
+    "MIN_UNTIL_FREE",
+    "QUEUE_SECONDS",
     "EndpointLoad",
     "HandBack",
     "Lane",
@@ -40,22 +43,34 @@ __all__ = [
     "Start",
     "Step",
     "Wait",
+    "held_cap",
     "next_step",
     "standing_after",
+    "until_free",
 ]
 
-#: A worker holds at most this many times ``endpoint_concurrency`` deliveries of one endpoint:
-#: the cap in flight, the rest waiting in a local queue. Enough that each claim brings a
-#: worthwhile batch while the cap's worth is in flight (claims are transactions, and the
-#: queue must not run dry while one is out); few enough that a busy endpoint's backlog
-#: stays in the database where other workers can take it.
+#: A worker holds at most this many times ``endpoint_concurrency`` deliveries of an endpoint
+#: that answers quickly: the cap in flight, the rest in a local queue, so that each claim
+#: brings a worthwhile batch while the cap's worth is in flight (claims are transactions, and
+#: the queue must not run dry while one is out).
 HELD_PER_CAP = 8
+#: ...and of an endpoint it has not had an answer from yet: one request goes out, the rest
+#: wait for its answer (see ``next_step``).
+HELD_BEFORE_ANSWER = 2
+#: A local queue holds what an endpoint will start within about this long (by its recent
+#: request time), and at least one round of its cap: a slow endpoint's backlog stays in the
+#: store, where other workers can take it and where no lease runs out while it waits.
+QUEUE_SECONDS = 0.25
 #: How soon a delivery handed back for an endpoint that has not answered yet is looked at
 #: again. Most endpoints answer within milliseconds, so by then it is known to answer and the
 #: delivery goes out; one that hangs is known to within one request timeout. Also the shortest
 #: hand-back of all, so that a request about to time out does not make its endpoint's other
 #: deliveries bounce between store and worker.
 RECHECK_AFTER = 1.0
+
+#: The least time a full endpoint's due deliveries are put back by: below this, the same ones
+#: would fill the next claim's look-ahead again.
+MIN_UNTIL_FREE = 0.05
 
 
 class Lane(enum.Enum):
@@ -132,11 +147,11 @@ def next_step(
         case Standing.UNKNOWN:
             if load.in_flight == 0:
                 return Start(Lane.FAST)
-            # Its first answer lets the cap's worth start at once, the rest soon after. Claims
-            # give the worker at most HELD_PER_CAP times the cap of an endpoint, so all it was
-            # given may wait: handing some back would delay them a whole recheck period on
-            # every fresh start.
-            if load.waiting_ahead < HELD_PER_CAP * endpoint_cap and waiting_room > 0:
+            # Its first answer lets all of these start at once, within one timeout. Claims give
+            # the worker at most HELD_BEFORE_ANSWER times the cap of such an endpoint, so all
+            # it was given may wait: handing some back would delay them a whole recheck period
+            # on every fresh start.
+            if load.waiting_ahead < HELD_BEFORE_ANSWER * endpoint_cap and waiting_room > 0:
                 return Wait()
             return HandBack(RECHECK_AFTER)
         case Standing.HANGS:
@@ -151,3 +166,18 @@ def next_step(
 def standing_after(error: AttemptError | None) -> Standing:
     """What an attempt's outcome says about its endpoint."""
     return Standing.HANGS if error is AttemptError.TIMEOUT else Standing.ANSWERS
+
+
+def until_free(*, waiting: int, endpoint_cap: int, latency: float) -> float:
+    """Seconds until an endpoint whose local queue is full has room here again: its queue,
+    ``endpoint_cap`` requests at a time, each taking ``latency`` seconds. Its deliveries still
+    due in the store are not worth looking at before then (see ``Store.claim_due``)."""
+    return max(waiting / endpoint_cap * latency, MIN_UNTIL_FREE)
+
+
+def held_cap(*, endpoint_cap: int, latency: float) -> int:
+    """How many deliveries of an answering endpoint a worker may hold, in flight and queued:
+    what it will start within ``QUEUE_SECONDS`` at ``latency`` seconds a request, between two
+    and ``HELD_PER_CAP`` rounds of its cap."""
+    rounds = int(QUEUE_SECONDS / latency) if latency > 0 else HELD_PER_CAP
+    return endpoint_cap * min(max(rounds, 2), HELD_PER_CAP)

@@ -10,14 +10,16 @@ Concurrency is bounded three ways, so that slow or dead receivers cannot starve 
   to receivers that hang end up in the stalled lane, so they cannot hold the fast slots.
 * ``endpoint_concurrency`` to any one endpoint while it answers; one at a time before its
   first answer here and after a timeout, so a dead endpoint holds one connection.
-* A worker holds at most ``HELD_PER_CAP`` times the cap for an answering endpoint: the cap in
-  flight and the rest waiting in a local queue, so that a finished request is followed at once
-  without a round trip to the database, and each claim brings a worthwhile batch. The rest of
-  a busy endpoint's backlog stays in the database, where any worker may take it; the queue
-  waits about one request's timeout at most (a timeout makes the endpoint hang here, and its
-  queue is handed back), well inside the lease. Deliveries claimed for an endpoint that
-  cannot take them soon are handed back to the database, due when it can: no attempt is
-  counted and no other worker is kept from them.
+* A worker holds a few rounds of the cap for an answering endpoint: the cap in flight and the
+  rest waiting in a local queue, so that a finished request is followed at once without a
+  round trip to the database, and each claim brings a worthwhile batch. How many rounds
+  follows the endpoint's request time (``lanes.held_cap``): up to eight for a fast one, two
+  for a slow one, so that the queue holds what starts within a fraction of a second and its
+  wait stays far inside the lease. The rest of a busy endpoint's backlog stays in the
+  database, where any worker may take it, and is moved out of the claims' look-ahead while
+  this worker cannot take more of it (``Store.claim_due``'s ``blocked``). Deliveries claimed
+  for an endpoint that cannot take them soon are handed back to the database, due when it
+  can: no attempt is counted and no other worker is kept from them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from hookwire.core.settings import Settings
 from hookwire.core.types import DeliveryStatus
 from hookwire.delivery.attempt import AttemptRunner, DeliveryEvent, delivery_event
 from hookwire.delivery.lanes import (
-    HELD_PER_CAP,
+    HELD_BEFORE_ANSWER,
+    RECHECK_AFTER,
     EndpointLoad,
     HandBack,
     Lane,
@@ -45,8 +48,10 @@ from hookwire.delivery.lanes import (
     Start,
     Step,
     Wait,
+    held_cap,
     next_step,
     standing_after,
+    until_free,
 )
 from hookwire.delivery.transport import Transport
 from hookwire.store.base import AttemptResult, Claim, Store
@@ -54,6 +59,9 @@ from hookwire.store.base import AttemptResult, Claim, Store
 log = logging.getLogger("hookwire.worker")
 
 ResultListener = Callable[[DeliveryEvent], Awaitable[None]]
+
+#: How much each finished request moves an endpoint's latency estimate.
+LATENCY_WEIGHT = 0.2
 
 #: How many endpoints' standing a worker remembers. The least recently used are forgotten,
 #: and then get one request at a time again until they answer: a small cost, once.
@@ -104,6 +112,8 @@ class Worker:
         self._queued = 0  # deliveries waiting, over all endpoints
         self._lanes: dict[Lane, int] = dict.fromkeys(Lane, 0)
         self._standing: OrderedDict[str, Standing] = OrderedDict()
+        # Seconds per request, per endpoint, recent ones weighing most: how soon a queue frees.
+        self._latency: dict[str, float] = {}
         self._unwritten = 0  # results and hand-backs not committed yet, the batch being written included
         self._held_back = False  # claiming paused until results are written
         self._tasks: set[asyncio.Task[None]] = set()
@@ -205,20 +215,28 @@ class Worker:
             return None
         now = self._clock()
         self._look.clear()
+        rooms = self._room()
         claims = await self._store.claim_due(
             now=now,
             lease_until=now + self._settings.lease,
             limit=min(room, self._settings.claim_batch),
-            per_endpoint=self._held_cap,
-            room=self._room(),
+            per_endpoint=HELD_BEFORE_ANSWER * self._settings.endpoint_concurrency,
+            room=rooms,
+            blocked={
+                endpoint_id: now + timedelta(seconds=self._until_free(endpoint_id))
+                for endpoint_id, free in rooms.items()
+                if free == 0
+            },
         )
         for claim in claims:
             self._dispatch(claim)
         return len(claims)
 
-    @property
-    def _held_cap(self) -> int:
-        return HELD_PER_CAP * self._settings.endpoint_concurrency
+    def _held_cap(self, endpoint_id: str) -> int:
+        """How many deliveries of an answering endpoint this worker may hold (see lanes)."""
+        latency = self._latency.get(endpoint_id)
+        cap = self._settings.endpoint_concurrency
+        return HELD_BEFORE_ANSWER * cap if latency is None else held_cap(endpoint_cap=cap, latency=latency)
 
     def _answers(self, endpoint_id: str) -> bool:
         return self._standing.get(endpoint_id) is Standing.ANSWERS
@@ -228,12 +246,21 @@ class Worker:
         an endpoint's first answer, which frees no slot of ours."""
         return sum(len(queue) for endpoint_id, queue in self._waiting.items() if self._answers(endpoint_id))
 
+    def _until_free(self, endpoint_id: str) -> float:
+        return until_free(
+            waiting=len(self._waiting.get(endpoint_id, ())),
+            endpoint_cap=self._settings.endpoint_concurrency,
+            latency=self._latency.get(endpoint_id, RECHECK_AFTER),
+        )
+
     def _room(self) -> dict[str, int]:
         """How many more deliveries this worker may hold for each answering endpoint it holds
         some of. Other endpoints are left out on purpose: what they cannot take is handed
         back, rather than left due at the head of the queue where it would block every claim."""
         return {
-            endpoint_id: max(self._held_cap - len(running) - len(self._waiting.get(endpoint_id, ())), 0)
+            endpoint_id: max(
+                self._held_cap(endpoint_id) - len(running) - len(self._waiting.get(endpoint_id, ())), 0
+            )
             for endpoint_id, running in self._running.items()
             if self._answers(endpoint_id)
         }
@@ -357,6 +384,9 @@ class Worker:
             del self._running[endpoint_id]
         if result is not None and result.attempt is not None:
             self._remember(endpoint_id, standing_after(result.attempt.error))
+            took = asyncio.get_running_loop().time() - request.started
+            seen = self._latency.get(endpoint_id)
+            self._latency[endpoint_id] = took if seen is None else seen + LATENCY_WEIGHT * (took - seen)
         if not self._stopping:
             self._drain(endpoint_id)
         held = len(self._running.get(endpoint_id, ())) + len(self._waiting.get(endpoint_id, ()))
@@ -370,7 +400,8 @@ class Worker:
         self._standing[endpoint_id] = standing
         self._standing.move_to_end(endpoint_id)
         if len(self._standing) > STANDING_MEMORY:
-            self._standing.popitem(last=False)
+            forgotten, _ = self._standing.popitem(last=False)
+            self._latency.pop(forgotten, None)
 
     # -- writing results -----------------------------------------------------------------------
 

@@ -237,12 +237,16 @@ class Store(ABC):
         limit: int,
         per_endpoint: int,
         room: Mapping[str, int],
+        blocked: Mapping[str, datetime] | None = None,
     ) -> list[Claim]:
         """Take up to ``limit`` deliveries that are due (or whose lease expired), oldest first:
         at most ``room[endpoint_id]`` for an endpoint listed there, ``per_endpoint`` for others.
 
         The look-ahead is bounded, so the cost does not grow with the backlog; deliveries of
-        endpoints without room are skipped, not waited for."""
+        endpoints without room are skipped, not waited for. Pending deliveries within the
+        look-ahead of an endpoint in ``blocked`` (one the caller cannot take more of) are made
+        due at the time given for it: left at the head of the queue, a busy endpoint's backlog
+        would fill every look-ahead and hide the deliveries of the others behind it."""
 
     @abstractmethod
     async def record_results(self, results: Sequence[AttemptResult], *, now: datetime) -> set[str]:

@@ -359,6 +359,7 @@ class PostgresStore(Store):
         limit: int,
         per_endpoint: int,
         room: Mapping[str, int],
+        blocked: Mapping[str, datetime] | None = None,
     ) -> list[Claim]:
         params = rows.claim_params(
             now=now,
@@ -367,10 +368,13 @@ class PostgresStore(Store):
             per_endpoint=per_endpoint,
             room=room,
             scan_factor=CLAIM_SCAN_FACTOR,
+            blocked=blocked,
         )
         async with self._connection() as c:
             cursor = await c.execute(Q["claim_due"], params)
             tokens = {row["id"]: row["lease_token"] for row in await cursor.fetchall()}
+            if blocked:
+                await c.execute(Q["defer_blocked"], params)
             if not tokens:
                 return []
             cursor = await c.execute(Q["claim_details"], {"ids": list(tokens)})

@@ -332,8 +332,9 @@ def claim_params(
     per_endpoint: int,
     room: Mapping[str, int],
     scan_factor: int,
+    blocked: Mapping[str, datetime] | None = None,
 ) -> dict[str, Any]:
-    """Parameters of the ``claim_due`` query, the same in every dialect."""
+    """Parameters of the ``claim_due`` and ``defer_blocked`` queries, the same in every dialect."""
     return {
         "now": to_ms(now),
         "lease_until": to_ms(lease_until),
@@ -341,4 +342,5 @@ def claim_params(
         "scan": limit * scan_factor,
         "per_endpoint": per_endpoint,
         "room": orjson.dumps(dict(room)).decode(),
+        "blocked": orjson.dumps({e: to_ms(at) for e, at in (blocked or {}).items()}).decode(),
     }

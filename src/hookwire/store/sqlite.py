@@ -40,6 +40,7 @@ from hookwire.core.types import (
 from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
+from hookwire.store.sqlite_batch import create_messages
 from hookwire.store.sqlite_delivery import claim, record
 from hookwire.store.sqlite_writer import Writer
 
@@ -237,6 +238,11 @@ class SQLiteStore(Store):
     # -- messages ----------------------------------------------------------------------------
 
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
+        if message.event_id is None:  # cannot be a duplicate: written with the others of its commit
+            result: tuple[Message, bool] = await self._writer.submit_grouped(
+                create_messages, (message, to_ms(now))
+            )
+            return result
         return await self._writer.submit(lambda c: _create_message(c, message, to_ms(now)))
 
     async def create_message_in(
@@ -321,6 +327,7 @@ class SQLiteStore(Store):
         limit: int,
         per_endpoint: int,
         room: Mapping[str, int],
+        blocked: Mapping[str, datetime] | None = None,
     ) -> list[Claim]:
         params = rows.claim_params(
             now=now,
@@ -329,6 +336,7 @@ class SQLiteStore(Store):
             per_endpoint=per_endpoint,
             room=room,
             scan_factor=CLAIM_SCAN_FACTOR,
+            blocked=blocked,
         )
         return await self._writer.submit(lambda c: claim(c, params, now, self._box))
 

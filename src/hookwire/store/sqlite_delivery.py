@@ -11,7 +11,6 @@ multi-row ``INSERT``s.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -24,6 +23,7 @@ from hookwire.core.secretbox import SecretBox
 from hookwire.store import rows
 from hookwire.store.base import AttemptResult, Claim
 from hookwire.store.sql import queries
+from hookwire.store.sqlite_batch import insert_rows
 
 Q = queries("sqlite")
 
@@ -31,8 +31,6 @@ ATTEMPT_COLUMNS = (
     "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",
     "duration_ms", "status_code", "response_body", "error", "error_detail", "succeeded", "trigger",
 )  # fmt: skip
-#: Rows per multi-row INSERT: within the bound on parameters (999 before SQLite 3.32).
-ROWS_PER_INSERT = (32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999) // len(ATTEMPT_COLUMNS)
 
 
 def claim(
@@ -40,6 +38,9 @@ def claim(
 ) -> list[Claim]:
     """Lease the deliveries that ``params`` choose (see the ``choose_due`` query)."""
     chosen = c.execute(Q["choose_due"], params).fetchone()[0]
+    if params["blocked"] != "{}":
+        # What was just chosen belongs to endpoints with room, never to blocked ones.
+        c.execute(Q["defer_blocked"], params)
     if chosen == "[]":
         return []
     c.execute(Q["claim_chosen"], {"ids": chosen, "lease_until": params["lease_until"], "now": params["now"]})
@@ -70,23 +71,10 @@ def record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int)
     else:  # some were fenced off: find out which were written
         written = set(orjson.loads(c.execute(Q["recorded_deliveries"], params).fetchone()[0]))
         mine = [result for result in results if result.delivery_id in written]
-    _insert_attempts(c, [result.attempt for result in mine if result.attempt is not None])
+    attempts = [rows.attempt_params(r.attempt) for r in mine if r.attempt is not None]
+    insert_rows(c, "attempt", ATTEMPT_COLUMNS, [tuple(params.values()) for params in attempts])
     _record_health(c, mine, now_ms)
     return {result.delivery_id for result in mine}
-
-
-def _insert_attempts(c: sqlite3.Connection, attempts: Sequence[Any]) -> None:
-    for start in range(0, len(attempts), ROWS_PER_INSERT):
-        chunk = attempts[start : start + ROWS_PER_INSERT]
-        values = [value for attempt in chunk for value in rows.attempt_params(attempt).values()]
-        c.execute(_insert_sql(len(chunk)), values)
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_sql(count: int) -> str:
-    row = "(" + ", ".join("?" * len(ATTEMPT_COLUMNS)) + ")"
-    # Only placeholders and our own column names go into the text; values are bound.
-    return f"INSERT INTO attempt ({', '.join(ATTEMPT_COLUMNS)}) VALUES {', '.join([row] * count)}"  # noqa: S608
 
 
 def _record_health(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> None:

@@ -36,10 +36,16 @@ T = TypeVar("T")
 MAX_JOBS_PER_COMMIT = 512
 
 
+#: Runs the items of many jobs at once; one result per item, in order.
+Group = Callable[[sqlite3.Connection, list[Any]], list[Any]]
+
+
 @dataclass(slots=True)
 class _Job:
     run: Callable[[sqlite3.Connection], Any]
     future: asyncio.Future[Any]
+    group: Group | None = None
+    item: Any = None
 
 
 class Writer:
@@ -57,6 +63,14 @@ class Writer:
         """Run ``job`` in the next transaction and return what it returns."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._jobs.put(_Job(job, future))
+        return await future
+
+    async def submit_grouped(self, group: Group, item: Any) -> Any:
+        """Run ``group(connection, items)`` once for all the items submitted with the same
+        ``group`` that land in one transaction, and return this item's result. If the group
+        fails, each item is run again alone, so that a failure is that item's only."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._jobs.put(_Job(lambda c: group(c, [item])[0], future, group, item))
         return await future
 
     def close(self) -> None:
@@ -98,7 +112,7 @@ class Writer:
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
-                outcomes = [(True, job.run(connection)) for job in batch]
+                outcomes = _run_together(connection, batch)
             except Exception:
                 # One job failed: start over, each job in a savepoint of its own, so that its
                 # failure is its alone.
@@ -114,6 +128,24 @@ class Writer:
             error.__cause__ = exc
             outcomes = [(False, error)] * len(batch)
         _answer(batch, outcomes)
+
+
+def _run_together(connection: sqlite3.Connection, batch: list[_Job]) -> list[tuple[bool, Any]]:
+    """Run a batch's jobs, those of a group all at once where the group's first one stands."""
+    members: dict[Group, list[int]] = {}
+    for index, job in enumerate(batch):
+        if job.group is not None:
+            members.setdefault(job.group, []).append(index)
+    outcomes: list[tuple[bool, Any]] = [(False, None)] * len(batch)
+    for index, job in enumerate(batch):
+        if job.group is None:
+            outcomes[index] = (True, job.run(connection))
+        elif members[job.group][0] == index:
+            indexes = members[job.group]
+            results = job.group(connection, [batch[i].item for i in indexes])
+            for i, result in zip(indexes, results, strict=True):
+                outcomes[i] = (True, result)
+    return outcomes
 
 
 def _answer(batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:

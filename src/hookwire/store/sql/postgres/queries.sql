@@ -135,6 +135,20 @@ SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s,
 WHERE id = ANY (ARRAY(SELECT id FROM chosen))
 RETURNING id, lease_token
 
+-- name: defer_blocked
+-- As in SQLite: pending deliveries within the look-ahead of endpoints the worker cannot take
+-- more of now are made due when it can (:blocked, endpoint id -> time), so that a busy
+-- endpoint's backlog does not fill every look-ahead. Rows locked by another claim are skipped.
+UPDATE delivery
+SET due_at = (%(blocked)s::jsonb ->> endpoint_id)::bigint, updated_at = %(now)s
+WHERE id = ANY (ARRAY(
+    SELECT id FROM delivery
+    WHERE status IN ('pending', 'sending') AND due_at <= %(now)s
+    ORDER BY due_at LIMIT %(scan)s
+    FOR UPDATE SKIP LOCKED
+))
+AND status = 'pending' AND %(blocked)s::jsonb ? endpoint_id
+
 -- name: claim_details
 SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
        d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,

@@ -55,6 +55,11 @@ DELETE FROM endpoint WHERE app_id = :app_id AND id = :id
 -- name: fan_out_targets
 SELECT id, filter_types FROM endpoint WHERE app_id = :app_id AND disabled = 0
 
+-- name: fan_out_targets_of_apps
+-- The enabled endpoints of several applications, as one JSON array of [app, endpoint, filter].
+SELECT json_group_array(json_array(app_id, id, filter_types)) FROM endpoint
+WHERE app_id IN (SELECT value FROM json_each(:app_ids)) AND disabled = 0
+
 -- name: save_event_type
 INSERT INTO event_type (name, description, schema, archived, created_at, updated_at)
 VALUES (:name, :description, :schema, :archived, :created_at, :updated_at)
@@ -122,6 +127,19 @@ SELECT json_group_array(id) FROM (
     WHERE rank <= coalesce(json_extract(:room, '$."' || endpoint_id || '"'), :per_endpoint)
     ORDER BY due_at LIMIT :limit
 )
+
+-- name: defer_blocked
+-- Pending deliveries within the look-ahead whose endpoint the worker cannot take more of now
+-- (:blocked, a JSON object endpoint id -> when it can) are made due then. Left due, a busy
+-- endpoint's backlog would fill every bounded look-ahead and hide everyone else's deliveries
+-- behind it. No attempt is counted, and any worker may take them once due.
+UPDATE delivery SET due_at = json_extract(:blocked, '$."' || endpoint_id || '"'), updated_at = :now
+WHERE id IN (
+    SELECT id FROM delivery
+    WHERE status IN ('pending', 'sending') AND due_at <= :now
+    ORDER BY due_at LIMIT :scan
+)
+AND status = 'pending' AND json_extract(:blocked, '$."' || endpoint_id || '"') IS NOT NULL
 
 -- name: claim_chosen
 -- In the same transaction as choose_due, so nothing else can have taken them in between.
