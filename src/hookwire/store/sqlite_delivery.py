@@ -1,12 +1,9 @@
 """The worker's two writes on SQLite, claims and results, in a few statements per batch.
 
-Python's sqlite3 module lets go of the interpreter's lock around every step of a statement,
-that is, for every row it writes or reads, and the writer thread must then wait to get the
-lock back from the event loop thread, which is busy sending requests. One statement per
-delivery made that wait, not SQLite, most of the cost of a batch. So a batch of claims or
-results moves through a handful of statements of one row each: ids and keys go in as JSON
-arrays (``json_each``), what comes back comes out as one JSON array, and attempts go in as
-multi-row ``INSERT``s.
+For the reason given in :mod:`hookwire.store.sqlite_batch` (the writer thread waits for the
+interpreter's lock at every row), a batch of claims or results moves through a handful of
+statements of one row each: ids and keys go in as JSON arrays (``json_each``), what comes back
+comes out as one JSON array, and attempts go in as multi-row ``INSERT``s.
 """
 
 from __future__ import annotations
