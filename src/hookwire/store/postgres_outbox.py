@@ -20,6 +20,7 @@ from hookwire.core.clock import to_ms
 from hookwire.core.filters import matches
 from hookwire.core.types import Message
 from hookwire.store import rows
+from hookwire.store.postgres_messages import create_messages_async
 from hookwire.store.sql import queries
 
 Q = queries("postgres")
@@ -43,27 +44,17 @@ def _deliveries_params(
 async def create_message_async(
     connection: psycopg.AsyncConnection[Any], message: Message, *, now: datetime
 ) -> tuple[Message, bool]:
-    """Insert and fan out on ``connection``, inside whatever transaction it is in."""
-    async with connection.cursor(row_factory=dict_row) as c:
-        await c.execute(Q["insert_message"], rows.message_params(message))
-        if await c.fetchone() is None:
-            await c.execute(
-                Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
-            )
-            existing = await c.fetchone()
-            assert existing is not None
-            return rows.message(existing), False
-        await c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
-        targets = await c.fetchall()
-        await c.execute(Q["insert_deliveries"], _deliveries_params(message, targets, now))
-        await c.execute(Q["notify"])
-    return message, True
+    """Insert and fan out on ``connection``, inside whatever transaction it is in: a group of
+    one for the statements that write groups (see :mod:`hookwire.store.postgres_messages`)."""
+    [result] = await create_messages_async(connection, [(message, now)])
+    return result
 
 
 def create_message_sync(
     connection: psycopg.Connection[Any], message: Message, *, now: datetime
 ) -> tuple[Message, bool]:
-    """``create_message_async`` for a blocking psycopg connection (Django, SQLAlchemy, scripts)."""
+    """Insert and fan out on a blocking psycopg connection (Django, SQLAlchemy, scripts), inside
+    whatever transaction it is in."""
     with connection.cursor(row_factory=dict_row) as c:
         c.execute(Q["insert_message"], rows.message_params(message))
         if c.fetchone() is None:

@@ -21,7 +21,6 @@ import orjson
 from hookwire.core import ids
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.errors import Conflict, NotFound, StoreError, ValidationError
-from hookwire.core.filters import matches
 from hookwire.core.secretbox import SecretBox
 from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
 from hookwire.core.types import (
@@ -40,7 +39,7 @@ from hookwire.core.types import (
 from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
-from hookwire.store.sqlite_batch import create_messages
+from hookwire.store.sqlite_batch import create_messages, fan_out
 from hookwire.store.sqlite_delivery import claim, record
 from hookwire.store.sqlite_writer import Writer
 
@@ -559,23 +558,5 @@ def _create_message(connection: sqlite3.Connection, message: Message, now_ms: in
             Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
         ).fetchone()
         return rows.message(existing), False
-    targets = [
-        row["id"]
-        for row in c.execute(Q["fan_out_targets"], {"app_id": message.app_id})
-        if matches(rows.json_tuple(row["filter_types"]), message.event_type)
-    ]
-    c.executemany(
-        Q["insert_delivery"],
-        [
-            {
-                "id": ids.new_id(ids.DELIVERY),
-                "message_id": message.id,
-                "endpoint_id": endpoint_id,
-                "app_id": message.app_id,
-                "due_at": now_ms,
-                "now": now_ms,
-            }
-            for endpoint_id in targets
-        ],
-    )
+    fan_out(connection, [(message, now_ms)])
     return message, True

@@ -68,16 +68,25 @@ def create_messages(
         if "FOREIGN KEY" not in str(exc) or len(group) > 1:
             raise  # the writer tries each message alone, and only that one fails
         raise NotFound(f"application {group[0][0].app_id!r} not found") from exc
-    app_ids = orjson.dumps(sorted({message.app_id for message, _ in group})).decode()
-    found = orjson.loads(c.execute(Q["fan_out_targets_of_apps"], {"app_ids": app_ids}).fetchone()[0])
+    fan_out(c, group)
+    return [(message, True) for message, _ in group]
+
+
+def fan_out(c: sqlite3.Connection, created: Sequence[tuple[Message, int]]) -> None:
+    """Write one pending delivery per message and enabled endpoint of its application that
+    receives its event type, due at the message's time: two statements for all of them."""
+    # Our own cursor reads plain tuples, whatever row factory a caller's connection has.
+    cursor = c.cursor()
+    cursor.row_factory = None
+    app_ids = orjson.dumps(sorted({message.app_id for message, _ in created})).decode()
+    found = orjson.loads(cursor.execute(Q["fan_out_targets_of_apps"], {"app_ids": app_ids}).fetchone()[0])
     targets: dict[str, list[tuple[str, tuple[Any, ...] | None]]] = {}
     for app_id, endpoint_id, filter_types in found:
         targets.setdefault(app_id, []).append((endpoint_id, rows.json_tuple(filter_types)))
     deliveries = [
         (ids.new_id(ids.DELIVERY), message.id, endpoint_id, message.app_id, "pending", now_ms, now_ms, now_ms)
-        for message, now_ms in group
+        for message, now_ms in created
         for endpoint_id, filter_types in targets.get(message.app_id, ())
         if matches(filter_types, message.event_type)
     ]
     insert_rows(c, "delivery", DELIVERY_COLUMNS, deliveries)
-    return [(message, True) for message, _ in group]

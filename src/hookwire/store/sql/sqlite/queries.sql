@@ -52,9 +52,6 @@ INSERT INTO endpoint_event (endpoint_id, kind, reason, at) VALUES (:endpoint_id,
 -- name: delete_endpoint
 DELETE FROM endpoint WHERE app_id = :app_id AND id = :id
 
--- name: fan_out_targets
-SELECT id, filter_types FROM endpoint WHERE app_id = :app_id AND disabled = 0
-
 -- name: fan_out_targets_of_apps
 -- The enabled endpoints of several applications, as one JSON array of [app, endpoint, filter].
 SELECT json_group_array(json_array(app_id, id, filter_types)) FROM endpoint
