@@ -8,7 +8,9 @@ default), the backlog is bulk-loaded (see ``backlog_load``), then:
   that includes the writer thread and the commit's fsync); each claim is released again
   (untimed), so every call faces the same backlog. After a few calls to warm caches, the
   calls take turns between the backlog sizes, so that other work on the machine falls on
-  every size alike. The median is quoted;
+  every size alike. Before the first call the loaded files are flushed to disk (``sync``):
+  otherwise the system's write-back of the load lands on the fsyncs of whichever size is
+  timed first. The median is quoted;
 - **worker memory**: a ``hookwire worker`` process drains a fixed number of deliveries from
   the front to the fast receiver while its resident memory is sampled every 50 ms;
 - **the claim's query plan**, as the database would run it against this backlog.
@@ -17,6 +19,7 @@ default), the backlog is bulk-loaded (see ``backlog_load``), then:
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
 import time
 from collections.abc import Sequence
@@ -35,8 +38,8 @@ from hookwire.store.factory import open_store
 
 NAME = "backlog"
 ENDPOINTS = 10
-CLAIMS = 30
-WARM_UP = 3
+CLAIMS = 60
+WARM_UP = 5
 CLAIM_LIMIT = 128  # Settings.claim_batch
 PER_ENDPOINT = 32  # the worker's held cap: twice Settings.endpoint_concurrency
 WORKER_CONCURRENCY = 128  # the library's default
@@ -146,6 +149,7 @@ async def _backend(env: BenchEnvironment, backend: str) -> list[dict[str, Any]]:
         ]
         planned_at = to_ms(utcnow())  # one moment for every size, so that plans compare as text
         plans = [await asyncio.to_thread(_plan, backend, database, planned_at) for database in databases]
+        await asyncio.to_thread(os.sync)  # the load's write-back, before anything is timed
         times = await _claim_times(databases, max(env.options.runs, 1))
         drains = [await _drain(env, database) for database in databases]
     finally:
