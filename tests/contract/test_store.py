@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -240,6 +241,43 @@ async def test_a_message_for_an_application_by_id_or_uid(store: Store) -> None:
         await store.create_message_in("acme", refuse)
     listed = await store.list_messages(app.id, limit=10, iterator=None, where=MessageFilter())
     assert {m.id for m in listed.items} == {by_uid.id, by_id.id}
+
+
+async def test_concurrent_messages_in_applications_come_out_as_if_alone(store: Store) -> None:
+    # Requests answered by the HTTP API arrive together and may share one transaction: by id or
+    # uid, with and without event ids, an application missing or refused among them.
+    acme = await store.create_application(application("acme"))
+    beta = await store.create_application(application("beta"))
+    for app in (acme, beta):
+        await store.create_endpoint(endpoint(app))
+
+    def refuse(found: Application) -> Message:
+        raise NotFound("not for this caller")
+
+    makes: list[tuple[str, Callable[[Application], Message]]] = [
+        ("acme", lambda found: message(found)),
+        (beta.id, lambda found: message(found)),
+        ("acme", lambda found: message(found, event_id="same")),
+        (acme.id, lambda found: message(found, event_id="same")),
+        ("beta", lambda found: message(found, event_id="same")),
+    ]
+    stored = await asyncio.gather(*(store.create_message_in(app, make) for app, make in makes))
+
+    assert [(m.app_id, created) for m, created in stored] == [
+        (acme.id, True), (beta.id, True), (acme.id, True), (acme.id, False), (beta.id, True)
+    ]  # fmt: skip
+    assert stored[3][0].id == stored[2][0].id  # the same event id in one application: one message
+    for m, created in stored:
+        if created:
+            assert len(await store.list_deliveries(m.app_id, m.id)) == 1
+
+    failing: list[tuple[str, Callable[[Application], Message]]] = [
+        ("acme", message), ("nobody", message), ("beta", refuse), ("beta", message)
+    ]  # fmt: skip
+    outcomes = await asyncio.gather(
+        *(store.create_message_in(app, make) for app, make in failing), return_exceptions=True
+    )
+    assert [type(outcome) for outcome in outcomes] == [tuple, NotFound, NotFound, tuple]
 
 
 async def test_claims_lease_and_fence(store: Store) -> None:

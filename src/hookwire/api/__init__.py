@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -13,7 +14,7 @@ from hookwire.api import errors
 from hookwire.api.context import ServerOptions
 from hookwire.api.ingest import MessageIngest
 from hookwire.api.metrics import Metrics
-from hookwire.api.middleware import BodyLimit, Idempotency, RequestLog
+from hookwire.api.middleware import BodyLimit, Idempotency, Receive, RequestLog, Scope, Send
 from hookwire.api.routes import applications, endpoints, event_types, health, messages
 from hookwire.service.webhooks import Webhooks
 
@@ -21,6 +22,19 @@ DESCRIPTION = """Reliable, signed, retried webhooks. The paths, bodies and statu
 Svix v1 API, so the official Svix SDKs work against a hookwire server unchanged.
 
 Authenticate with `Authorization: Bearer <key>`. Every POST accepts an `Idempotency-Key`."""
+
+
+class Api(FastAPI):
+    """The API application: FastAPI with a front (``hookwire.api.ingest``) that answers the hot
+    route before the middleware stack and hands every other request to it."""
+
+    front: MessageIngest | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.front is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
 
 
 def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI:
@@ -34,7 +48,7 @@ def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI
         finally:
             await hooks.close()
 
-    app = FastAPI(
+    app = Api(
         title="hookwire",
         version=__version__,
         description=DESCRIPTION,
@@ -53,9 +67,14 @@ def create_app(hooks: Webhooks, options: ServerOptions | None = None) -> FastAPI
     for module in (messages, endpoints, applications, event_types, health):
         app.include_router(module.router)
     dashboard.install(app, app.state.options.session_secret)  # after the API: its paths come first
-    # Innermost, so that the request log, the body limit and idempotency wrap it as any route.
-    app.add_middleware(MessageIngest, hooks=hooks, options=app.state.options, metrics=app.state.metrics)
     app.add_middleware(Idempotency)
     app.add_middleware(BodyLimit, limit=app.state.options.max_body_bytes)
     app.add_middleware(RequestLog)
+    app.front = MessageIngest(
+        partial(FastAPI.__call__, app),
+        hooks=hooks,
+        options=app.state.options,
+        metrics=app.state.metrics,
+        limit=app.state.options.max_body_bytes,
+    )
     return app

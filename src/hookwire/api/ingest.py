@@ -1,28 +1,42 @@
-"""The hot route, ``POST /api/v1/app/{app_id}/msg``, answered without FastAPI's routing,
-dependency injection and request model.
+"""The hot route, ``POST /api/v1/app/{app_id}/msg``, answered in front of the application:
+without the middleware stack, FastAPI's routing, dependency injection and request model.
 
-Those cost about twice the work of storing the message itself. This middleware sits inside
-the others (request log, body limit, idempotency), so they apply as to every route. It takes
-a request only when its body has the usual shape, one the request model would accept with
-the same values; then it authenticates and stores the message with the very functions the
-declared route uses, and answers as that route does. Any other request (another content
-type, JSON that is not an object, a field it does not know, a value of another type or
-length, an application to create) is handed, body and all, to the declared route, which
-answers it as it always has: 422 details, refusals of unsupported fields, and so on. That
-route also keeps the operation in the OpenAPI document.
+Those cost more than storing the message itself. This front takes a request only when it can
+answer exactly as the declared route would: no ``Idempotency-Key`` (idempotency is the
+middleware's), a body within the limit whose shape the request model would accept with the
+same values. Then it does what the stack would have done for it, with the same functions:
+a request id echoed and an access-log line (``RequestLog``), authentication and the message
+stored as the route does, errors answered as the route's handlers answer them. Any other
+request (another content type, JSON that is not an object, a field it does not know, a value
+of another type or length, an application to create, a body over the limit) goes, body and
+all, through the whole stack to the declared route, which answers as it always has: 413,
+422 details, refusals of unsupported fields, and so on. That route also keeps the operation
+in the OpenAPI document.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 from hookwire.api.context import ServerOptions, authenticate
-from hookwire.api.errors import hookwire_error
+from hookwire.api.errors import error, hookwire_error
 from hookwire.api.metrics import Metrics
-from hookwire.api.middleware import ASGIApp, Message, Receive, Scope, Send, header
+from hookwire.api.middleware import (
+    ASGIApp,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    error_body,
+    header,
+    log_request,
+    request_id_for,
+)
 from hookwire.api.routes.messages import accept_message, message_json
 from hookwire.core.errors import HookwireError
 from hookwire.service.webhooks import Webhooks
@@ -49,6 +63,15 @@ NULL_ONLY = frozenset(
 )
 ANSWER_HEADERS = (b"content-type", b"application/json")
 
+log = logging.getLogger("hookwire.api")
+
+#: An answer: status, body and headers.
+Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
+
+
+class BodyTooLarge(Exception):
+    """The body outgrew the limit while it was read."""
+
 
 @dataclass(frozen=True, slots=True)
 class MessageFields:
@@ -60,40 +83,81 @@ class MessageFields:
 
 
 class MessageIngest:
-    """ASGI middleware answering ``POST /api/v1/app/{app_id}/msg`` of the usual shape."""
+    """The front of the API application: answers ``POST /api/v1/app/{app_id}/msg`` of the
+    usual shape itself, and hands everything else to ``app``, the application with its stack."""
 
-    def __init__(self, app: ASGIApp, *, hooks: Webhooks, options: ServerOptions, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, hooks: Webhooks, options: ServerOptions, metrics: Metrics, limit: int
+    ) -> None:
         self.app = app
         self.hooks = hooks
         self.options = options
         self.metrics = metrics
+        self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app_id = app_in_path(scope)
-        if app_id is None:
+        if app_id is None or header(scope, b"idempotency-key") is not None or self._declared_too_large(scope):
             await self.app(scope, receive, send)
             return
-        received, body = await _read_body(receive)
+        request_id = request_id_for(scope)
+        started = time.perf_counter()
+        try:
+            received, body = await _read_body(receive, self.limit)
+        except BodyTooLarge:
+            answer = error_body("payload_too_large", f"the body exceeds {self.limit} bytes")
+            headers = [ANSWER_HEADERS, (b"content-length", str(len(answer)).encode())]
+            await _send_answer(scope, send, request_id, started, (413, answer, headers))
+            return
         fields = None if body is None else message_fields(header(scope, b"content-type"), body)
         if fields is None:
             await self.app(scope, _replay(received, receive), send)
             return
+        await _send_answer(scope, send, request_id, started, await self._answer(scope, app_id, fields))
+
+    async def _answer(self, scope: Scope, app_id: str, fields: MessageFields) -> Answer:
+        """The status, body and headers the declared route and its handlers would answer."""
         try:
-            authorization = (header(scope, b"authorization") or b"").decode("latin-1")
-            key = await authenticate(self.hooks, self.options, authorization)
-            scope.setdefault("state", {})["key_id"] = key.id
-            message = await accept_message(
-                self.hooks, key, app_id, fields.event_type, fields.payload, event_id=fields.event_id
-            )
+            answer = await self._accept(scope, app_id, fields)
         except HookwireError as exc:
-            await hookwire_error(exc)(scope, receive, send)
-            return
+            response = hookwire_error(exc)
+        except Exception:
+            log.exception("unexpected error answering POST %s", scope["path"])
+            response = error(500, "internal_error", "an unexpected error occurred; it has been logged")
+        else:
+            return 202, answer, [(b"content-length", str(len(answer)).encode()), ANSWER_HEADERS]
+        return response.status_code, bytes(response.body), response.raw_headers
+
+    async def _accept(self, scope: Scope, app_id: str, fields: MessageFields) -> bytes:
+        """The message stored, as the declared route answers it with 202."""
+        authorization = (header(scope, b"authorization") or b"").decode("latin-1")
+        key = await authenticate(self.hooks, self.options, authorization)
+        scope.setdefault("state", {})["key_id"] = key.id
+        message = await accept_message(
+            self.hooks, key, app_id, fields.event_type, fields.payload, event_id=fields.event_id
+        )
         self.metrics.message_accepted()
-        answer = message_json(message)
-        # The headers, in their order, of the route's Response(media_type="application/json").
-        headers = [(b"content-length", str(len(answer)).encode()), ANSWER_HEADERS]
-        await send({"type": "http.response.start", "status": 202, "headers": headers})
-        await send({"type": "http.response.body", "body": answer})
+        return message_json(message)
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        declared = header(scope, b"content-length")
+        return declared is not None and (not declared.isdigit() or int(declared) > self.limit)
+
+
+async def _send_answer(scope: Scope, send: Send, request_id: str, started: float, answer: Answer) -> None:
+    """Send ``answer`` with the request's id, and log it, as ``RequestLog`` does for the stack."""
+    status, body, headers = answer
+    try:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [*headers, (b"x-request-id", request_id.encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+    finally:
+        log_request(scope, request_id, status, started)
 
 
 def app_in_path(scope: Scope) -> str | None:
@@ -145,15 +209,19 @@ def _usual(name: str, value: object) -> bool:
     return name in ("eventType", "payload", "eventId") or (name in NULL_ONLY and value is None)
 
 
-async def _read_body(receive: Receive) -> tuple[list[Message], bytes | None]:
+async def _read_body(receive: Receive, limit: int) -> tuple[list[Message], bytes | None]:
     """Every message received up to the end of the body, and the body (``None`` when the
-    client went away first)."""
+    client went away first); ``BodyTooLarge`` as soon as the body outgrows ``limit``."""
     received: list[Message] = []
+    size = 0
     while True:
         message = await receive()
         received.append(message)
         if message["type"] != "http.request":
             return received, None
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise BodyTooLarge
         if not message.get("more_body", False):
             break
     if len(received) == 1:

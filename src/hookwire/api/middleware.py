@@ -55,9 +55,7 @@ class RequestLog:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = (header(scope, b"x-request-id") or b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.fullmatch(given) else ids.new_id("req")
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = request_id_for(scope)
         started = time.perf_counter()
         status = 500
 
@@ -71,16 +69,31 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            access.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
+            log_request(scope, request_id, status, started)
+
+
+def request_id_for(scope: Scope) -> str:
+    """The request's id, the caller's ``X-Request-Id`` if sane, noted in the scope's state."""
+    given = (header(scope, b"x-request-id") or b"").decode("latin-1")
+    request_id = given if _REQUEST_ID.fullmatch(given) else ids.new_id("req")
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
+
+
+def log_request(scope: Scope, request_id: str, status: int, started: float) -> None:
+    """The access log's line for a request answered with ``status``."""
+    if not access.isEnabledFor(logging.INFO):
+        return  # spare building the record's fields
+    access.info(
+        "request",
+        extra={
+            "request_id": request_id,
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+        },
+    )
 
 
 class BodyLimit:

@@ -39,7 +39,7 @@ from hookwire.core.types import (
 from hookwire.store import rows, stats_rows
 from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
-from hookwire.store.sqlite_batch import create_messages, fan_out
+from hookwire.store.sqlite_batch import create_message, create_messages, create_messages_in
 from hookwire.store.sqlite_delivery import claim, record
 from hookwire.store.sqlite_writer import Writer
 
@@ -242,21 +242,16 @@ class SQLiteStore(Store):
                 create_messages, (message, to_ms(now))
             )
             return result
-        return await self._writer.submit(lambda c: _create_message(c, message, to_ms(now)))
+        return await self._writer.submit(lambda c: create_message(c, message, to_ms(now)))
 
     async def create_message_in(
         self, app: str, make: Callable[[Application], Message]
     ) -> tuple[Message, bool]:
         # The lookup rides on the write: one hand-over to the writer thread instead of a read
-        # and then a write, and no application deleted between the two.
-        def write(c: sqlite3.Connection) -> tuple[Message, bool]:
-            row = c.execute(Q["get_application"], {"key": app}).fetchone()
-            if row is None:
-                raise NotFound(f"application {app!r} not found")
-            message = make(rows.application(row))
-            return _create_message(c, message, to_ms(message.created_at))
-
-        return await self._writer.submit(write)
+        # and then a write, and no application deleted between the two. Concurrent requests
+        # are written together.
+        result: tuple[Message, bool] = await self._writer.submit_grouped(create_messages_in, (app, make))
+        return result
 
     def create_message_within_sync(
         self, connection: object, message: Message, *, now: datetime
@@ -268,7 +263,7 @@ class SQLiteStore(Store):
         if not self._same_file(connection):
             raise ValidationError("the connection is not to hookwire's database file")
         try:
-            return _create_message(connection, message, to_ms(now))
+            return create_message(connection, message, to_ms(now))
         except sqlite3.Error as exc:
             raise StoreError(f"creating the message failed: {exc}") from exc
 
@@ -541,22 +536,3 @@ def _expect_one(sql: str, params: Mapping[str, Any], what: str) -> Callable[[sql
             raise NotFound(f"{what} not found")
 
     return write
-
-
-def _create_message(connection: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
-    # Our own cursor reads rows by name, whatever row factory a caller's connection has.
-    c = connection.cursor()
-    c.row_factory = sqlite3.Row
-    try:
-        cursor = c.execute(Q["insert_message"], rows.message_params(message))
-    except sqlite3.IntegrityError as exc:
-        if "FOREIGN KEY" not in str(exc):
-            raise
-        raise NotFound(f"application {message.app_id!r} not found") from exc
-    if cursor.rowcount == 0:
-        existing = c.execute(
-            Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
-        ).fetchone()
-        return rows.message(existing), False
-    fan_out(connection, [(message, now_ms)])
-    return message, True

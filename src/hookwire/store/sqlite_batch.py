@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 
 from hookwire.core import ids
+from hookwire.core.clock import to_ms
 from hookwire.core.errors import NotFound
 from hookwire.core.filters import matches
-from hookwire.core.types import Message
+from hookwire.core.types import Application, Message
 from hookwire.store import rows
 from hookwire.store.sql import queries
 
@@ -70,6 +71,49 @@ def create_messages(
         raise NotFound(f"application {group[0][0].app_id!r} not found") from exc
     fan_out(c, group)
     return [(message, True) for message, _ in group]
+
+
+def create_messages_in(
+    c: sqlite3.Connection, group: Sequence[tuple[str, Callable[[Application], Message]]]
+) -> list[tuple[Message, bool]]:
+    """Messages for applications named by id or uid, each made by its ``make`` from the
+    application found: one lookup per application named, then the messages without an event
+    id written together and those with one each on its own (it may be a duplicate). An
+    application not found fails the group, and the writer then runs each message alone."""
+    found: dict[str, Application] = {}
+    for key in dict.fromkeys(app for app, _ in group):
+        row = c.execute(Q["get_application"], {"key": key}).fetchone()
+        if row is None:
+            raise NotFound(f"application {key!r} not found")
+        found[key] = rows.application(row)
+    messages = [make(found[app]) for app, make in group]
+    plain = [(message, to_ms(message.created_at)) for message in messages if message.event_id is None]
+    if plain:
+        create_messages(c, plain)
+    return [
+        (message, True) if message.event_id is None else create_message(c, message, to_ms(message.created_at))
+        for message in messages
+    ]
+
+
+def create_message(connection: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
+    """Insert one message, or find the one its event id was already given to (``False``)."""
+    # Our own cursor reads rows by name, whatever row factory a caller's connection has.
+    c = connection.cursor()
+    c.row_factory = sqlite3.Row
+    try:
+        cursor = c.execute(Q["insert_message"], rows.message_params(message))
+    except sqlite3.IntegrityError as exc:
+        if "FOREIGN KEY" not in str(exc):
+            raise
+        raise NotFound(f"application {message.app_id!r} not found") from exc
+    if cursor.rowcount == 0:
+        existing = c.execute(
+            Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
+        ).fetchone()
+        return rows.message(existing), False
+    fan_out(connection, [(message, now_ms)])
+    return message, True
 
 
 def fan_out(c: sqlite3.Connection, created: Sequence[tuple[Message, int]]) -> None:
