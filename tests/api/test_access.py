@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -204,6 +205,22 @@ async def test_bad_input_is_a_4xx_with_a_code(
             assert isinstance(response.json()["detail"], list)
         listed = (await client.get("/api/v1/app/acme/msg", headers=admin)).json()
         assert listed["data"] == []  # nothing was written
+
+
+@pytest.mark.parametrize("path", ["/api/v1/app/acme/endpoint", "/api/v1/app", "/api/v1/app/acme/msg"])
+async def test_a_chunked_body_over_the_limit_is_413_on_every_route(server: Server, path: str) -> None:
+    # No Content-Length: the limit is found while the body streams in, and is still a 413.
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"url": "https://example.com/", "name": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}'
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+        headers = {**bearer(server.admin_key), "content-type": "application/json"}
+        response = await client.post(path, content=chunks(), headers=headers)
+        assert (response.status_code, response.json()["code"]) == (413, "payload_too_large")
+        assert "x-request-id" in response.headers
 
 
 async def test_authentication_is_required(server: Server) -> None:

@@ -202,8 +202,8 @@ async def test_a_body_over_the_limit_is_refused_before_it_is_read(
 
 
 async def test_a_chunked_body_over_the_limit_is_413_too(client: httpx.AsyncClient, server: Server) -> None:
-    # Without a Content-Length the limit is found while reading; the answer is still a 413
-    # (FastAPI's body reading would have turned it into a 400 "error parsing the body").
+    # Without a Content-Length the limit is found while reading; the answer is still a 413,
+    # from the front or from the stack's body limit, never the route's 400 "error parsing the body".
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"eventType": "a.b", "payload": {"x": "'
         for _ in range(40):

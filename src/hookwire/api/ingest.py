@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -28,13 +27,15 @@ from hookwire.api.errors import error, hookwire_error
 from hookwire.api.metrics import Metrics
 from hookwire.api.middleware import (
     ASGIApp,
-    Message,
+    BodyTooLarge,
     Receive,
     Scope,
     Send,
     error_body,
     header,
     log_request,
+    read_body,
+    replay,
     request_id_for,
 )
 from hookwire.api.routes.messages import accept_message, message_json
@@ -69,10 +70,6 @@ log = logging.getLogger("hookwire.api")
 Answer = tuple[int, bytes, list[tuple[bytes, bytes]]]
 
 
-class BodyTooLarge(Exception):
-    """The body outgrew the limit while it was read."""
-
-
 @dataclass(frozen=True, slots=True)
 class MessageFields:
     """A request body of the usual shape, as the request model would read it."""
@@ -103,7 +100,7 @@ class MessageIngest:
         request_id = request_id_for(scope)
         started = time.perf_counter()
         try:
-            received, body = await _read_body(receive, self.limit)
+            received, body = await read_body(receive, self.limit)
         except BodyTooLarge:
             answer = error_body("payload_too_large", f"the body exceeds {self.limit} bytes")
             headers = [ANSWER_HEADERS, (b"content-length", str(len(answer)).encode())]
@@ -111,7 +108,7 @@ class MessageIngest:
             return
         fields = None if body is None else message_fields(header(scope, b"content-type"), body)
         if fields is None:
-            await self.app(scope, _replay(received, receive), send)
+            await self.app(scope, replay(received, receive), send)
             return
         await _send_answer(scope, send, request_id, started, await self._answer(scope, app_id, fields))
 
@@ -207,35 +204,3 @@ def _text(value: object, limit: int) -> TypeGuard[str]:
 def _usual(name: str, value: object) -> bool:
     # Snake-case names are valid too (the model populates by name), but rare: the route reads them.
     return name in ("eventType", "payload", "eventId") or (name in NULL_ONLY and value is None)
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[list[Message], bytes | None]:
-    """Every message received up to the end of the body, and the body (``None`` when the
-    client went away first); ``BodyTooLarge`` as soon as the body outgrows ``limit``."""
-    received: list[Message] = []
-    size = 0
-    while True:
-        message = await receive()
-        received.append(message)
-        if message["type"] != "http.request":
-            return received, None
-        size += len(message.get("body", b""))
-        if size > limit:
-            raise BodyTooLarge
-        if not message.get("more_body", False):
-            break
-    if len(received) == 1:
-        return received, received[0].get("body", b"")
-    return received, b"".join(m.get("body", b"") for m in received)
-
-
-def _replay(received: list[Message], receive: Receive) -> Receive:
-    """A ``receive`` that gives the route what was already read, then whatever comes next."""
-    pending: Iterator[Message] = iter(received)
-
-    async def replay() -> Message:
-        for message in pending:
-            return message
-        return await receive()
-
-    return replay

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
 import orjson
@@ -97,7 +97,13 @@ def log_request(scope: Scope, request_id: str, status: int, started: float) -> N
 
 
 class BodyLimit:
-    """Refuse bodies over the limit with 413 before they are read into memory."""
+    """Refuse bodies over the limit with 413 before they are read into memory.
+
+    A body that declares its length is refused on the declaration, and counted as it is read
+    all the same. One that does not (chunked) is read here, up to the limit, before the route
+    sees it: found too large only while the route reads it, it would be that route's error
+    (FastAPI answers 400, "error parsing the body"), not a 413.
+    """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -108,8 +114,16 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await respond(send, 413, error_body("payload_too_large", f"the body exceeds {self.limit} bytes"))
+        if declared is None:
+            try:
+                received, _ = await read_body(receive, self.limit)
+            except BodyTooLarge:
+                await self._refuse(send)
+                return
+            await self.app(scope, replay(received, receive), send)
+            return
+        if declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
             return
         seen = 0
 
@@ -118,17 +132,52 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                raise BodyTooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
-        except _TooLarge:
-            await respond(send, 413, error_body("payload_too_large", f"the body exceeds {self.limit} bytes"))
+        except BodyTooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        await respond(send, 413, error_body("payload_too_large", f"the body exceeds {self.limit} bytes"))
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """The body outgrew the limit while it was read."""
+
+
+async def read_body(receive: Receive, limit: int) -> tuple[list[Message], bytes | None]:
+    """Every message received up to the end of the body, and the body (``None`` when the
+    client went away first); ``BodyTooLarge`` as soon as the body outgrows ``limit``."""
+    received: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        received.append(message)
+        if message["type"] != "http.request":
+            return received, None
+        size += len(message.get("body", b""))
+        if size > limit:
+            raise BodyTooLarge
+        if not message.get("more_body", False):
+            break
+    if len(received) == 1:
+        return received, received[0].get("body", b"")
+    return received, b"".join(m.get("body", b"") for m in received)
+
+
+def replay(received: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that gives what was already read, then whatever comes next."""
+    pending: Iterator[Message] = iter(received)
+
+    async def replayed() -> Message:
+        for message in pending:
+            return message
+        return await receive()
+
+    return replayed
 
 
 class Idempotency:
