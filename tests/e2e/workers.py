@@ -17,6 +17,7 @@ def start_worker(
     request_timeout: float = 1,
     concurrency: int = 32,
     poll_interval: float = 0.2,
+    grace: float = 10,
 ) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
@@ -35,6 +36,8 @@ def start_worker(
         str(poll_interval),
         "--concurrency",
         str(concurrency),
+        "--grace",
+        str(grace),
     ]
     with log.open("ab") as output:
         return subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)

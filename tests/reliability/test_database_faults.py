@@ -233,6 +233,45 @@ async def test_postgres_restarting_mid_run_loses_nothing_and_blames_no_endpoint(
     assert blamed == {"failed attempts": 0, "failing endpoints": 0, "disabled endpoints": 0}
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+async def test_a_worker_whose_postgres_is_gone_stops_in_bounded_time_and_loses_nothing(
+    restartable_postgres: EmbeddedPostgres, tmp_path: Path
+) -> None:
+    # A stop waits for its results to be written, but not forever: a database still gone after
+    # twice the grace gets no more tries, and the leases bring the deliveries back.
+    url = restartable_postgres.url
+    log = tmp_path / "workers.log"
+    receiver = await Receiver(default=Reply(200, delay=0.05)).start()
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        async with Webhooks(store=PostgresStore(url, wait_timeout=1.0), worker=False) as hooks:
+            await hooks.endpoints.create("default", receiver.url)
+            workers.append(start_worker(url, log, lease_seconds=3, request_timeout=1, grace=2))
+            accepted = {(await hooks.trigger("a.b", {"n": n})).id for n in range(200)}
+        await receiver.wait_for(20, timeout=30)
+
+        restartable_postgres.stop()
+        stopping = time.perf_counter()
+        code = stop(workers[0])  # waits 30 s at most; this one used to take over a minute
+        took = time.perf_counter() - stopping
+        assert code == 0, log.read_text()[-3000:]
+        assert took < 25
+        assert "their leases will expire" in log.read_text()
+
+        restartable_postgres.start()
+        workers.append(start_worker(url, log, lease_seconds=3, request_timeout=1))
+        await _until_settled(url, len(accepted))
+        assert stop(workers[1]) == 0
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                kill(worker)
+        await receiver.stop()
+    arrived = {request.webhook_id for request in receiver.requests}
+    assert arrived == accepted
+
+
 async def _until_settled(url: str, accepted: int, *, timeout: float = 60) -> None:
     """Until nothing is pending or being sent, and at least every accepted delivery succeeded."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import assert_never
 
 from hookwire.core.clock import utcnow
+from hookwire.core.errors import StoreError
 from hookwire.core.settings import Settings
 from hookwire.core.types import DeliveryStatus
 from hookwire.delivery.attempt import AttemptRunner, DeliveryEvent, delivery_event
@@ -118,6 +119,7 @@ class Worker:
         self._held_back = False  # claiming paused until results are written
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._give_up_at: float | None = None  # loop time when a stop stops trying to write
         self._main: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._transport: Transport | None = None
@@ -148,8 +150,13 @@ class Worker:
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to ``grace`` seconds, write every
-        result, hand back what was claimed but not started, and close connections."""
+        result, hand back what was claimed but not started, and close connections.
+
+        Stopping takes at most about twice ``grace``: a database still unreachable by then gets
+        no more tries, and what could not be written is retried by the store's leases expiring
+        (those deliveries are sent again, never lost)."""
         self._stopping = True
+        self._give_up_at = asyncio.get_running_loop().time() + 2 * grace
         self._look.set()
         if self._stop_watching is not None:
             await self._stop_watching()
@@ -166,8 +173,14 @@ class Worker:
         if self._flusher is not None:
             self._results_ready.set()
             await self._flusher
-        with contextlib.suppress(Exception):
-            await self._store.release(waiting, now=self._clock())
+        if waiting:
+            try:
+                async with asyncio.timeout_at(self._give_up_at):
+                    await self._store.release(waiting, now=self._clock())
+            except Exception as exc:
+                log.warning(
+                    "%d claimed deliveries not handed back (%s): their leases will expire", len(waiting), exc
+                )
         if self._transport is not None:
             await self._transport.close()
 
@@ -425,15 +438,28 @@ class Worker:
         delay = 0.05
         while True:
             try:
-                written = await self._store.record_results(results, now=self._clock())
+                # Unbounded while running; once stopping, only until the stop gives up.
+                async with asyncio.timeout_at(self._give_up_at):
+                    written = await self._store.record_results(results, now=self._clock())
                 break
-            except Exception:
-                log.exception("writing %d attempt results failed; retrying", len(results))
+            except Exception as exc:
+                loop = asyncio.get_running_loop()
+                if self._give_up_at is not None and loop.time() >= self._give_up_at:
+                    log.warning(
+                        "stopping without writing %d attempt results: their leases will expire and "
+                        "the deliveries will be sent again",
+                        len(results),
+                    )
+                    self._unwritten -= len(results)
+                    return
+                if isinstance(exc, StoreError):  # an outage, not a fault: no traceback for each try
+                    log.warning("writing %d attempt results failed (%s); retrying", len(results), exc)
+                else:
+                    log.exception("writing %d attempt results failed; retrying", len(results))
+                if self._give_up_at is not None:
+                    delay = min(delay, max(self._give_up_at - loop.time(), 0.0))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-                if self._stopping and delay >= 5.0:
-                    self._unwritten -= len(results)
-                    return  # leases will expire; the deliveries are retried, never lost
         self._unwritten -= len(results)
         if self._held_back:
             self._held_back = False
