@@ -81,7 +81,9 @@ class PostgresStore(Store):
         # How long a caller waits for a connection before hearing that the database is down:
         # long enough to ride out a failover, short enough to answer 503 in time.
         self._wait_timeout = wait_timeout
-        self._message_groups = MessageGroups(self._create_message_group, self._create_message_alone)
+        self._message_groups = MessageGroups(
+            self._create_message_group, self._create_message_alone, self._find_applications
+        )
         self._pool = AsyncConnectionPool(
             database_url,
             min_size=min_size,
@@ -282,6 +284,21 @@ class PostgresStore(Store):
 
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
         return await self._message_groups.create(message, now)
+
+    async def create_message_in(
+        self, app: str, make: Callable[[Application], Message]
+    ) -> tuple[Message, bool]:
+        # Concurrent requests share one lookup of their applications, then one group commit.
+        return await self._message_groups.create_in(app, make)
+
+    async def _find_applications(self, keys: Sequence[str]) -> dict[str, Application]:
+        found: dict[str, Application] = {}
+        for row in await self._fetch("find_applications", {"keys": list(keys)}):
+            application = rows.application(row)
+            for key in (application.id, application.uid):
+                if key is not None and key in keys:
+                    found[key] = application
+        return found
 
     async def _create_message_alone(self, message: Message, now: datetime) -> tuple[Message, bool]:
         async with self._connection() as c:

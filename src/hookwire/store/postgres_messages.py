@@ -10,12 +10,17 @@ commit. When idle, a group is one message and it is written at once.
 A group whose transaction fails on its data (a missing application, a broken row) is written
 again one message at a time, so that the failure is that message's alone; when the database
 is unavailable, every message of the group fails at once.
+
+Messages for an application named by id or uid (the HTTP API's) join groups too: the
+applications a group names are looked up with one query, each message is made for the one
+found, and the group is written as any other. A name not found fails that message alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +30,9 @@ from psycopg.rows import dict_row
 
 from hookwire.core import ids
 from hookwire.core.clock import to_ms
-from hookwire.core.errors import StoreError
+from hookwire.core.errors import NotFound, StoreError
 from hookwire.core.filters import matches
-from hookwire.core.types import Message
+from hookwire.core.types import Application, Message
 from hookwire.store import rows
 from hookwire.store.sql import queries
 
@@ -36,9 +41,21 @@ Q = queries("postgres")
 #: Messages written by one transaction at most.
 MAX_MESSAGES_PER_COMMIT = 500
 
-Pending = tuple[Message, datetime, "asyncio.Future[tuple[Message, bool]]"]
-WriteGroup = Callable[[Sequence[tuple[Message, datetime]]], Awaitable[list[tuple[Message, bool]]]]
-WriteOne = Callable[[Message, datetime], Awaitable[tuple[Message, bool]]]
+Created = tuple[Message, bool]
+Pending = tuple[Message, datetime, "asyncio.Future[Created]"]
+WriteGroup = Callable[[Sequence[tuple[Message, datetime]]], Awaitable[list[Created]]]
+WriteOne = Callable[[Message, datetime], Awaitable[Created]]
+#: The applications found for names (ids or uids), by name; names not found are left out.
+FindApplications = Callable[[Sequence[str]], Awaitable[dict[str, Application]]]
+
+
+@dataclass(frozen=True, slots=True)
+class InApplication:
+    """A message to make for the application a name (id or uid) finds."""
+
+    app: str
+    make: Callable[[Application], Message]
+    future: asyncio.Future[Created]
 
 
 class MessageGroups:
@@ -47,25 +64,41 @@ class MessageGroups:
     Args:
         write_group: writes a group in one transaction; the results in the group's order.
         write_one: writes one message in its own transaction (the fallback of a failed group).
+        find_applications: looks applications up by id or uid, for messages made in one.
     """
 
-    def __init__(self, write_group: WriteGroup, write_one: WriteOne) -> None:
+    def __init__(
+        self, write_group: WriteGroup, write_one: WriteOne, find_applications: FindApplications
+    ) -> None:
         self._write_group = write_group
         self._write_one = write_one
-        self._pending: list[Pending] = []
+        self._find_applications = find_applications
+        self._pending: list[Pending | InApplication] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def create(self, message: Message, now: datetime) -> tuple[Message, bool]:
-        future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
-        self._pending.append((message, now, future))
+    async def create(self, message: Message, now: datetime) -> Created:
+        future: asyncio.Future[Created] = asyncio.get_running_loop().create_future()
+        self._enqueue((message, now, future))
+        return await future
+
+    async def create_in(self, app: str, make: Callable[[Application], Message]) -> Created:
+        """``create`` for the application named ``app``, the message made by ``make`` for it."""
+        future: asyncio.Future[Created] = asyncio.get_running_loop().create_future()
+        self._enqueue(InApplication(app, make, future))
+        return await future
+
+    def _enqueue(self, pending: Pending | InApplication) -> None:
+        self._pending.append(pending)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_pending(), name="hookwire-message-groups")
-        return await future
 
     async def _write_pending(self) -> None:
         while self._pending:
-            group = self._pending[:MAX_MESSAGES_PER_COMMIT]
+            taken = self._pending[:MAX_MESSAGES_PER_COMMIT]
             del self._pending[:MAX_MESSAGES_PER_COMMIT]
+            group = await self._made(taken)
+            if not group:
+                continue
             if len(group) == 1:
                 await self._write_alone(group)
                 continue
@@ -82,6 +115,35 @@ class MessageGroups:
             for (_, _, future), result in zip(group, results, strict=True):
                 if not future.done():  # its caller may have been cancelled; the write stands
                     future.set_result(result)
+
+    async def _made(self, taken: list[Pending | InApplication]) -> list[Pending]:
+        """The messages of ``taken``, those for a named application made for the one found;
+        a message that cannot be made fails alone, here."""
+        names = list(dict.fromkeys(item.app for item in taken if isinstance(item, InApplication)))
+        found: dict[str, Application] = {}
+        unavailable: Exception | None = None
+        if names:
+            try:
+                found = await self._find_applications(names)
+            except Exception as exc:  # the database: every message that needs a lookup fails
+                unavailable = exc
+        group: list[Pending] = []
+        for item in taken:
+            if not isinstance(item, InApplication):
+                group.append(item)
+                continue
+            try:
+                if unavailable is not None:
+                    raise unavailable
+                if item.app not in found:
+                    raise NotFound(f"application {item.app!r} not found")
+                message = item.make(found[item.app])
+            except Exception as exc:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+                continue
+            group.append((message, message.created_at, item.future))
+        return group
 
     async def _write_alone(self, group: list[Pending]) -> None:
         for message, now, future in group:

@@ -7,6 +7,10 @@ VALUES (%(id)s, %(uid)s, %(name)s, %(retry_schedule)s::jsonb, %(metadata)s::json
 -- name: get_application
 SELECT * FROM application WHERE id = %(key)s OR uid = %(key)s LIMIT 1
 
+-- name: find_applications
+-- By id or uid, for messages created in them together.
+SELECT * FROM application WHERE id = ANY(%(keys)s) OR uid = ANY(%(keys)s)
+
 -- name: list_applications
 SELECT * FROM application WHERE id > %(after)s ORDER BY id LIMIT %(limit)s
 
