@@ -106,8 +106,7 @@ class MessageGroups:
                 results = await self._write_group([(message, now) for message, now, _ in group])
             except StoreError as exc:  # unavailable: one at a time would only wait longer
                 for _, _, future in group:
-                    if not future.done():
-                        future.set_exception(exc)
+                    _fail(future, exc)
                 continue
             except Exception:
                 await self._write_alone(group)
@@ -132,15 +131,17 @@ class MessageGroups:
             if not isinstance(item, InApplication):
                 group.append(item)
                 continue
+            if unavailable is not None:
+                _fail(item.future, unavailable)  # the lookup's failure, shared by all of them
+                continue
+            application = found.get(item.app)
+            if application is None:
+                _fail(item.future, NotFound(f"application {item.app!r} not found"))
+                continue
             try:
-                if unavailable is not None:
-                    raise unavailable
-                if item.app not in found:
-                    raise NotFound(f"application {item.app!r} not found")
-                message = item.make(found[item.app])
-            except Exception as exc:
-                if not item.future.done():
-                    item.future.set_exception(exc)
+                message = item.make(application)
+            except Exception as exc:  # refused: not the caller's application, say
+                _fail(item.future, exc)
                 continue
             group.append((message, message.created_at, item.future))
         return group
@@ -150,11 +151,15 @@ class MessageGroups:
             try:
                 result = await self._write_one(message, now)
             except Exception as exc:
-                if not future.done():
-                    future.set_exception(exc)
+                _fail(future, exc)
             else:
                 if not future.done():
                     future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Created], exc: Exception) -> None:
+    if not future.done():  # its caller may have been cancelled meanwhile
+        future.set_exception(exc)
 
 
 async def create_messages_async(
