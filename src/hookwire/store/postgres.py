@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,6 +52,8 @@ CHANNEL = "hookwire_deliveries"
 CLAIM_SCAN_FACTOR = 2
 # Any constant works; it only has to be the same for every process migrating this database.
 MIGRATION_LOCK = 0x686F6F6B77697265
+#: Seconds unused after which a pooled connection is checked before it is handed out.
+IDLE_BEFORE_CHECK = 1.0
 
 Connection = psycopg.AsyncConnection[dict[str, Any]]
 
@@ -81,6 +85,7 @@ class PostgresStore(Store):
         # How long a caller waits for a connection before hearing that the database is down:
         # long enough to ride out a failover, short enough to answer 503 in time.
         self._wait_timeout = wait_timeout
+        self._last_used: weakref.WeakKeyDictionary[Connection, float] = weakref.WeakKeyDictionary()
         self._message_groups = MessageGroups(
             self._create_message_group, self._create_message_alone, self._find_applications
         )
@@ -90,10 +95,19 @@ class PostgresStore(Store):
             max_size=max_size,
             open=False,
             kwargs={"row_factory": dict_row, "autocommit": False},
+            check=self._check_if_idle,
             name="hookwire",
         )
         self._opened = False
         self._open_lock = asyncio.Lock()
+
+    async def _check_if_idle(self, connection: Connection) -> None:
+        """The pool's check before it hands a connection out. One that sat unused may have
+        outlived its server (a restart, a failover): a round trip finds out, and the pool then
+        hands out another, so that the first request after a restart does not fail on it. A
+        connection in steady use is not checked: that would cost a round trip per use."""
+        if time.monotonic() - self._last_used.get(connection, 0.0) > IDLE_BEFORE_CHECK:
+            await AsyncConnectionPool.check_connection(connection)
 
     @contextlib.asynccontextmanager
     async def _connection(self) -> AsyncIterator[Connection]:
@@ -104,11 +118,12 @@ class PostgresStore(Store):
                     await self._pool.open(wait=False)
                     self._opened = True
         try:
-            async with (
-                self._pool.connection(timeout=self._wait_timeout) as connection,
-                connection.transaction(),
-            ):
-                yield connection  # type: ignore[misc]
+            async with self._pool.connection(timeout=self._wait_timeout) as connection:
+                try:
+                    async with connection.transaction():
+                        yield connection
+                finally:
+                    self._last_used[connection] = time.monotonic()
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise StoreError(f"the database is unavailable: {exc}") from exc
         except TimeoutError as exc:  # the pool found no connection in time
