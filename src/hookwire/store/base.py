@@ -183,8 +183,9 @@ class Store(ABC):
         none. ``make`` builds the message for the application found, and may refuse it by
         raising, which writes nothing. The message is written as of its ``created_at``.
 
-        This default looks the application up, then writes; a backend may do both in one
-        transaction, one trip to the database instead of two.
+        This default looks the application up, then writes; a backend may save trips (SQLite
+        looks up and writes in one transaction, PostgreSQL looks up the applications of
+        concurrent messages with one query).
         """
         message = make(await self.get_application(app))
         return await self.create_message(message, now=message.created_at)

@@ -184,12 +184,6 @@ FROM json_each(:rows) AS r
 JOIN delivery d ON d.id = json_extract(r.value, '$[0]')
 WHERE d.lease_token = json_extract(r.value, '$[1]') AND d.updated_at = :now
 
--- name: insert_attempt
-INSERT INTO attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at, duration_ms,
-                     status_code, response_body, error, error_detail, succeeded, trigger)
-VALUES (:id, :delivery_id, :message_id, :endpoint_id, :app_id, :number, :url, :started_at, :duration_ms,
-        :status_code, :response_body, :error, :error_detail, :succeeded, :trigger)
-
 -- name: endpoints_succeeded
 UPDATE endpoint SET failing_since = NULL
 WHERE id IN (SELECT value FROM json_each(:ids)) AND failing_since IS NOT NULL
