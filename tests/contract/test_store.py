@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from hookwire.core import ids
-from hookwire.core.clock import utcnow
+from hookwire.core.clock import from_ms, to_ms, utcnow
 from hookwire.core.errors import Conflict, NotFound
 from hookwire.core.types import (
     Application,
     Attempt,
+    AttemptError,
     AttemptTrigger,
     DeliveryStatus,
     Endpoint,
@@ -453,6 +454,58 @@ async def test_endpoint_health_follows_results(store: Store) -> None:
     disabled = await store.get_endpoint(app.id, ep.id)
     assert disabled.disabled
     assert disabled.disabled_reason == "gone"
+
+
+async def test_a_success_clears_the_failing_mark_unless_it_is_fenced_off(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    for _ in range(4):
+        await store.create_message(message(app), now=utcnow())
+    first, second, third, fourth = await claim_all(store)
+    failed = EndpointHealth(succeeded=False)
+    succeeded = EndpointHealth(succeeded=True)
+    await store.record_results([result(first, DeliveryStatus.PENDING, code=500, health=failed)], now=utcnow())
+    assert (await store.get_endpoint(app.id, ep.id)).failing_since is not None
+
+    # A success whose lease was taken over is not written, and clears nothing.
+    stale = dataclasses.replace(result(second, DeliveryStatus.SUCCEEDED, health=succeeded), lease_token=0)
+    assert await store.record_results([stale], now=utcnow()) == set()
+    assert (await store.get_endpoint(app.id, ep.id)).failing_since is not None
+
+    # In one batch, a success and then a failure of the same endpoint: it is failing again.
+    await store.record_results(
+        [
+            result(second, DeliveryStatus.SUCCEEDED, health=succeeded),
+            result(third, DeliveryStatus.PENDING, code=500, health=failed),
+        ],
+        now=utcnow(),
+    )
+    assert (await store.get_endpoint(app.id, ep.id)).failing_since is not None
+    await store.record_results([result(fourth, DeliveryStatus.SUCCEEDED, health=succeeded)], now=utcnow())
+    assert (await store.get_endpoint(app.id, ep.id)).failing_since is None
+
+
+async def test_an_attempt_is_stored_as_it_was_made(store: Store) -> None:
+    app = await store.create_application(application())
+    ep = await store.create_endpoint(endpoint(app))
+    await store.create_message(message(app), now=utcnow())
+    [claim] = await claim_all(store)
+    attempt = result(claim, DeliveryStatus.PENDING).attempt
+    assert attempt is not None
+    made = dataclasses.replace(
+        attempt,
+        started_at=from_ms(to_ms(attempt.started_at)),  # stored to the millisecond
+        status_code=None,
+        response_body=bytes(range(256)) + "é ✓".encode(),
+        error=AttemptError.TIMEOUT,
+        error_detail='no answer in 15 s: "quoted", back\\slash, line\nbreak, é ✓',
+    )
+    written = AttemptResult(
+        claim.delivery_id, claim.lease_token, claim.endpoint_id, DeliveryStatus.PENDING, None, made, None
+    )
+    assert await store.record_results([written], now=utcnow()) == {claim.delivery_id}
+    [stored] = (await store.list_attempts(app.id, endpoint_id=ep.id, limit=10, iterator=None)).items
+    assert stored == made
 
 
 async def test_requeue_and_recover(store: Store) -> None:

@@ -116,7 +116,7 @@ async def test_repeated_sigkills_under_load_lose_nothing_on_sqlite(
 
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-async def test_sigkill_with_a_result_batch_half_written_loses_nothing_on_postgres(
+async def test_sigkill_while_a_result_batch_is_written_loses_nothing_on_postgres(
     postgres_url: str, tmp_path: Path, receivers: list[Receiver]
 ) -> None:
     messages, kills = 1000, 4
@@ -128,8 +128,8 @@ async def test_sigkill_with_a_result_batch_half_written_loses_nothing_on_postgre
             worker = start_worker(postgres_url, log, concurrency=CONCURRENCY)
             await _progress(receivers, 50)
             async with await psycopg.AsyncConnection.connect(postgres_url) as blocker:
-                # SHARE conflicts with the ROW EXCLUSIVE lock COPY needs, not with the update of
-                # the deliveries that precedes it in the same transaction.
+                # SHARE conflicts with the ROW EXCLUSIVE lock that writing attempts needs: the
+                # worker's statement for a batch of results waits, and is killed waiting.
                 await blocker.execute("LOCK TABLE attempt IN SHARE MODE")
                 blocked_batches += await _until_a_batch_is_blocked(observer)
                 kill(worker)
@@ -141,8 +141,8 @@ async def test_sigkill_with_a_result_batch_half_written_loses_nothing_on_postgre
     audit = ledger.audit(receivers)
     inconsistent = await _scalar(postgres_url, INCONSISTENT)
     print(
-        f"\nPostgreSQL, {messages} messages x {RECEIVERS} endpoints, {kills} SIGKILLs with a result "
-        f"batch half written ({blocked_batches} seen blocked): lost {len(audit.lost)}, "
+        f"\nPostgreSQL, {messages} messages x {RECEIVERS} endpoints, {kills} SIGKILLs while a result "
+        f"batch was written ({blocked_batches} seen blocked): lost {len(audit.lost)}, "
         f"duplicates {audit.duplicates}"
     )
     assert blocked_batches == kills
@@ -155,10 +155,10 @@ async def test_sigkill_with_a_result_batch_half_written_loses_nothing_on_postgre
 async def _until_a_batch_is_blocked(
     observer: psycopg.AsyncConnection[tuple[int]], timeout: float = 15
 ) -> int:
-    """Wait until a worker's transaction has updated deliveries and waits to COPY attempts."""
+    """Wait until a worker's statement writing a batch of results waits for its lock."""
     query = (
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        " AND wait_event_type = 'Lock' AND query LIKE 'COPY attempt%'"
+        " AND wait_event_type = 'Lock' AND query LIKE '%INSERT INTO attempt%'"
     )
     async with asyncio.timeout(timeout):
         while True:

@@ -12,6 +12,7 @@ import aiohttp
 import orjson
 
 from hookwire import DeliveryEvent, Settings, Webhooks
+from hookwire.benchmarks.backlog_load import analyze_postgres
 
 PAYLOAD = {"type": "invoice.paid", "data": {"id": "in_123", "note": "x" * 940}}
 BODY = orjson.dumps(PAYLOAD)
@@ -113,6 +114,8 @@ async def drain(database_url: str, urls: Sequence[str], messages: int, settings:
         for url in urls:
             await hooks.add(EVENT_TYPE, url)
         await trigger_all(hooks, messages)
+    if database_url.startswith("postgres"):
+        await asyncio.to_thread(analyze_postgres, database_url)
     hooks = Webhooks(database_url, settings=settings)
     tally = Tally(hooks, messages * len(urls))
     started = time.perf_counter()

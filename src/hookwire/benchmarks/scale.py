@@ -3,7 +3,8 @@
 worker in another process (woken by ``LISTEN/NOTIFY``, so no polling delay).
 
 Messages (~1 KB, to 10 endpoints) are stored first, then drained; the rate counts from the
-receiver's first arrival to the last, so process start-up is not counted.
+receiver's first arrival to the last, so process start-up is not counted. On PostgreSQL the
+tables are analyzed after loading, as autovacuum would soon do (see ``analyze_postgres``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import time
 
 from hookwire import Webhooks
+from hookwire.benchmarks.backlog_load import analyze_postgres
 from hookwire.benchmarks.environment import BenchEnvironment
 from hookwire.benchmarks.load import PAYLOAD, PRODUCERS, bench_settings
 from hookwire.benchmarks.processes import start_workers, stop
@@ -35,6 +37,8 @@ async def _preload(env: BenchEnvironment, database: str, messages: int) -> None:
                 await hooks.trigger(f"bench.{n % ENDPOINTS}", PAYLOAD)
 
         await asyncio.gather(*(lane() for _ in range(PRODUCERS)))
+    if database.startswith("postgres"):
+        await asyncio.to_thread(analyze_postgres, database)
 
 
 async def drain_rate(env: BenchEnvironment, database: str, workers: int) -> float:

@@ -1,14 +1,15 @@
 """``PostgresStore``: PostgreSQL through psycopg 3 and an async connection pool.
 
 For scale-out: any number of API processes and workers share one database. Claims use
-``FOR UPDATE SKIP LOCKED`` so workers never wait on each other, results are written a batch
-per statement (``unnest`` arrays, attempts by ``COPY``), and creating a message sends a
-``NOTIFY`` in its transaction so that idle workers anywhere wake up as soon as it commits.
+``FOR UPDATE SKIP LOCKED`` so workers never wait on each other, a claim and a batch of
+results are one statement (one round trip) each, and creating a message sends a ``NOTIFY``
+in its transaction so that idle workers anywhere wake up as soon as it commits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import time
@@ -17,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import dict_row
@@ -94,7 +96,9 @@ class PostgresStore(Store):
             min_size=min_size,
             max_size=max_size,
             open=False,
-            kwargs={"row_factory": dict_row, "autocommit": False},
+            # Transactions are opened where they are needed (``_connection``); a lone statement
+            # runs on its own, without the two round trips of BEGIN and COMMIT around it.
+            kwargs={"row_factory": dict_row, "autocommit": True},
             check=self._check_if_idle,
             name="hookwire",
         )
@@ -110,8 +114,9 @@ class PostgresStore(Store):
             await AsyncConnectionPool.check_connection(connection)
 
     @contextlib.asynccontextmanager
-    async def _connection(self) -> AsyncIterator[Connection]:
-        """A pooled connection inside a transaction, with database errors translated."""
+    async def _connection(self, *, transaction: bool = True) -> AsyncIterator[Connection]:
+        """A pooled connection, inside a transaction unless ``transaction`` is false (then each
+        statement commits on its own), with database errors translated."""
         if not self._opened:
             async with self._open_lock:
                 if not self._opened:
@@ -120,7 +125,10 @@ class PostgresStore(Store):
         try:
             async with self._pool.connection(timeout=self._wait_timeout) as connection:
                 try:
-                    async with connection.transaction():
+                    if transaction:
+                        async with connection.transaction():
+                            yield connection
+                    else:
                         yield connection
                 finally:
                     self._last_used[connection] = time.monotonic()
@@ -130,7 +138,7 @@ class PostgresStore(Store):
             raise StoreError("the database is unavailable: no connection could be made") from exc
 
     async def _fetch(self, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        async with self._connection() as c:
+        async with self._connection(transaction=False) as c:
             cursor = await c.execute(Q[name], params)
             return await cursor.fetchall()
 
@@ -141,7 +149,7 @@ class PostgresStore(Store):
         return found[0]
 
     async def _execute(self, name: str, params: Mapping[str, Any]) -> int:
-        async with self._connection() as c:
+        async with self._connection(transaction=False) as c:
             cursor = await c.execute(Q[name], params)
             return cursor.rowcount
 
@@ -402,17 +410,14 @@ class PostgresStore(Store):
             scan_factor=CLAIM_SCAN_FACTOR,
             blocked=blocked,
         )
-        async with self._connection() as c:
+        # One statement claims and reads what sending needs: one round trip, no transaction.
+        async with self._connection(transaction=False) as c:
             cursor = await c.execute(Q["claim_due"], params)
-            tokens = {row["id"]: row["lease_token"] for row in await cursor.fetchall()}
+            found = await cursor.fetchall()
             if blocked:
                 await c.execute(Q["defer_blocked"], params)
-            if not tokens:
-                return []
-            cursor = await c.execute(Q["claim_details"], {"ids": list(tokens)})
-            found = await cursor.fetchall()
         box = self._box
-        claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now, box) for row in found]
+        claims = [rows.claim_from_row(row, row["lease_token"], now, box) for row in found]
         claims.sort(key=lambda claim: claim.delivery_id)
         return claims
 
@@ -420,20 +425,20 @@ class PostgresStore(Store):
         if not results:
             return set()
         now_ms = to_ms(now)
+        attempts = [_attempt_row(r.attempt) for r in results if r.attempt is not None]
         params = {
-            "ids": [r.delivery_id for r in results],
-            "tokens": [r.lease_token for r in results],
-            "statuses": [r.status.value for r in results],
-            "due_ats": [None if r.next_attempt_at is None else to_ms(r.next_attempt_at) for r in results],
-            "counted": [0 if r.attempt is None else 1 for r in results],
+            "results": orjson.dumps([_result_row(r) for r in results]).decode(),
+            "attempts": orjson.dumps(attempts).decode(),
+            "succeeded": [r.delivery_id for r in results if r.health is not None and r.health.succeeded],
             "now": now_ms,
         }
-        async with self._connection() as c:
+        # Only a failure has more to write (the endpoint's failing mark, perhaps disabling it),
+        # and then in the same transaction; otherwise the one statement is the whole write.
+        failed = [r for r in results if r.health is not None and not r.health.succeeded]
+        async with self._connection(transaction=bool(failed)) as c:
             cursor = await c.execute(Q["record_deliveries"], params)
             written = {row["id"] for row in await cursor.fetchall()}
-            kept = [r for r in results if r.delivery_id in written]
-            await _copy_attempts(c, [r.attempt for r in kept if r.attempt is not None])
-            await _update_health(c, kept, now_ms)
+            await _record_failures(c, [r for r in failed if r.delivery_id in written], now_ms)
         return written
 
     async def release(self, claims: Sequence[Claim], *, now: datetime) -> None:
@@ -605,27 +610,29 @@ async def _translated(creating: Awaitable[tuple[Message, bool]], message: Messag
         raise StoreError(f"creating the message failed: {exc}") from exc
 
 
-async def _copy_attempts(c: Connection, attempts: list[Attempt]) -> None:
-    if not attempts:
-        return
-    columns = (
-        "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",
-        "duration_ms", "status_code", "response_body", "error", "error_detail", "succeeded", "trigger",
-    )  # fmt: skip
-    async with c.cursor().copy(Q["copy_attempts"]) as copy:
-        for attempt in attempts:
-            params = rows.attempt_params(attempt)
-            await copy.write_row([params[column] for column in columns])
+def _result_row(result: AttemptResult) -> dict[str, Any]:
+    due_at = result.next_attempt_at
+    return {
+        "id": result.delivery_id,
+        "lease_token": result.lease_token,
+        "status": result.status.value,
+        "due_at": None if due_at is None else to_ms(due_at),
+        "counted": 0 if result.attempt is None else 1,
+    }
 
 
-async def _update_health(c: Connection, results: list[AttemptResult], now_ms: int) -> None:
-    succeeded = {r.endpoint_id for r in results if r.health is not None and r.health.succeeded}
-    if succeeded:
-        await c.execute(Q["endpoints_succeeded"], {"ids": sorted(succeeded)})
-    for result in results:
+def _attempt_row(attempt: Attempt) -> dict[str, Any]:
+    row = rows.attempt_params(attempt)
+    row["response_body"] = base64.b64encode(attempt.response_body).decode()
+    return row
+
+
+async def _record_failures(c: Connection, failed: list[AttemptResult], now_ms: int) -> None:
+    """Mark the endpoints of ``failed`` results as failing, or disable them where their health
+    says so (``record_deliveries`` has already cleared those that succeeded)."""
+    for result in failed:
         health = result.health
-        if health is None or health.succeeded:
-            continue
+        assert health is not None
         if health.disable_reason is not None:
             params = {"id": result.endpoint_id, "reason": health.disable_reason, "now": now_ms}
             cursor = await c.execute(Q["endpoint_auto_disable"], params)

@@ -133,11 +133,21 @@ WITH due AS (
     ) ranked
     WHERE rank <= coalesce((%(room)s::jsonb ->> endpoint_id)::int, %(per_endpoint)s)
     ORDER BY due_at LIMIT %(limit)s
+), claimed AS (
+    UPDATE delivery
+    SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
+    WHERE id = ANY (ARRAY(SELECT id FROM chosen))
+    RETURNING id, lease_token, message_id, app_id, endpoint_id, attempts, round_attempts, manual
 )
-UPDATE delivery
-SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
-WHERE id = ANY (ARRAY(SELECT id FROM chosen))
-RETURNING id, lease_token
+-- What sending needs comes back with the claim, so that a claim is one round trip.
+SELECT d.id AS delivery_id, d.lease_token, d.message_id, d.app_id, d.endpoint_id, d.attempts,
+       d.round_attempts, d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url,
+       e.headers AS endpoint_headers, e.secret, e.previous_secret, e.previous_secret_expires_at,
+       e.failing_since, e.disabled, coalesce(e.retry_schedule, a.retry_schedule) AS retry_schedule
+FROM claimed d
+JOIN message m ON m.id = d.message_id
+JOIN endpoint e ON e.id = d.endpoint_id
+JOIN application a ON a.id = d.app_id
 
 -- name: defer_blocked
 -- As in SQLite: pending deliveries within the look-ahead of endpoints the worker cannot take
@@ -153,33 +163,36 @@ WHERE id = ANY (ARRAY(
 ))
 AND status = 'pending' AND %(blocked)s::jsonb ? endpoint_id
 
--- name: claim_details
-SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
-       d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,
-       e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since, e.disabled,
-       coalesce(e.retry_schedule, a.retry_schedule) AS retry_schedule
-FROM delivery d
-JOIN message m ON m.id = d.message_id
-JOIN endpoint e ON e.id = d.endpoint_id
-JOIN application a ON a.id = d.app_id
-WHERE d.id = ANY(%(ids)s::text[])
-
 -- name: record_deliveries
--- One statement for a whole batch of results; the lease token fences each row.
-UPDATE delivery d
-SET status = r.status, due_at = r.due_at, updated_at = %(now)s,
-    attempts = d.attempts + r.counted, round_attempts = d.round_attempts + r.counted
-FROM unnest(%(ids)s::text[], %(tokens)s::bigint[], %(statuses)s::text[], %(due_ats)s::bigint[],
-            %(counted)s::int[]) AS r(id, lease_token, status, due_at, counted)
-WHERE d.id = r.id AND d.lease_token = r.lease_token AND d.status = 'sending'
-RETURNING d.id
-
--- name: copy_attempts
-COPY attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at, duration_ms,
-              status_code, response_body, error, error_detail, succeeded, trigger) FROM STDIN
-
--- name: endpoints_succeeded
-UPDATE endpoint SET failing_since = NULL WHERE id = ANY(%(ids)s::text[]) AND failing_since IS NOT NULL
+-- One statement for a whole batch of results, so that recording them is one round trip: the
+-- deliveries' new state (the lease token fences each row), the attempts of the rows written,
+-- and the failing mark taken off the endpoints of those that succeeded. Rows come in as JSON
+-- arrays of objects, response bodies in base64.
+WITH written AS (
+    UPDATE delivery d
+    SET status = r.status, due_at = r.due_at, updated_at = %(now)s,
+        attempts = d.attempts + r.counted, round_attempts = d.round_attempts + r.counted
+    FROM jsonb_to_recordset(%(results)s::jsonb)
+         AS r(id text, lease_token bigint, status text, due_at bigint, counted int)
+    WHERE d.id = r.id AND d.lease_token = r.lease_token AND d.status = 'sending'
+    RETURNING d.id, d.endpoint_id
+), attempts AS (
+    INSERT INTO attempt (id, delivery_id, message_id, endpoint_id, app_id, number, url, started_at,
+                         duration_ms, status_code, response_body, error, error_detail, succeeded, trigger)
+    SELECT a.id, a.delivery_id, a.message_id, a.endpoint_id, a.app_id, a.number, a.url, a.started_at,
+           a.duration_ms, a.status_code, decode(a.response_body, 'base64'), a.error, a.error_detail,
+           a.succeeded, a.trigger
+    FROM jsonb_to_recordset(%(attempts)s::jsonb)
+         AS a(id text, delivery_id text, message_id text, endpoint_id text, app_id text, number int,
+              url text, started_at bigint, duration_ms int, status_code int, response_body text,
+              error text, error_detail text, succeeded boolean, trigger text)
+    WHERE a.delivery_id IN (SELECT id FROM written)
+), recovered AS (
+    UPDATE endpoint SET failing_since = NULL
+    WHERE id IN (SELECT endpoint_id FROM written WHERE id = ANY (%(succeeded)s::text[]))
+      AND failing_since IS NOT NULL
+)
+SELECT id FROM written
 
 -- name: endpoint_failed
 UPDATE endpoint SET failing_since = %(since)s WHERE id = %(id)s AND failing_since IS NULL
