@@ -1,9 +1,9 @@
 """``PostgresStore``: PostgreSQL through psycopg 3 and an async connection pool.
 
 For scale-out: any number of API processes and workers share one database. Claims use
-``FOR UPDATE SKIP LOCKED`` so workers never wait on each other, a claim and a batch of
-results are one statement (one round trip) each, and creating a message sends a ``NOTIFY``
-in its transaction so that idle workers anywhere wake up as soon as it commits.
+``FOR UPDATE SKIP LOCKED`` so workers never wait on each other, a batch of results is one
+statement (one round trip), and creating a message sends a ``NOTIFY`` in its transaction so
+that idle workers anywhere wake up as soon as it commits.
 """
 
 from __future__ import annotations
@@ -410,14 +410,22 @@ class PostgresStore(Store):
             scan_factor=CLAIM_SCAN_FACTOR,
             blocked=blocked,
         )
-        # One statement claims and reads what sending needs: one round trip, no transaction.
+        # No transaction: each statement stands on its own. Leased deliveries whose details are
+        # never read (the worker dies in between) come back when their leases expire.
+        # The claim and the read are not one statement: that bigger statement is planned anew
+        # on every call once the table has grown (while its generic plan is reused on a small
+        # one), which made the claim cost a seventh more at 100 k pending than at 10 k.
         async with self._connection(transaction=False) as c:
             cursor = await c.execute(Q["claim_due"], params)
-            found = await cursor.fetchall()
+            tokens = {row["id"]: row["lease_token"] for row in await cursor.fetchall()}
             if blocked:
                 await c.execute(Q["defer_blocked"], params)
+            if not tokens:
+                return []
+            cursor = await c.execute(Q["claim_details"], {"ids": list(tokens)})
+            found = await cursor.fetchall()
         box = self._box
-        claims = [rows.claim_from_row(row, row["lease_token"], now, box) for row in found]
+        claims = [rows.claim_from_row(row, tokens[row["delivery_id"]], now, box) for row in found]
         claims.sort(key=lambda claim: claim.delivery_id)
         return claims
 

@@ -133,21 +133,11 @@ WITH due AS (
     ) ranked
     WHERE rank <= coalesce((%(room)s::jsonb ->> endpoint_id)::int, %(per_endpoint)s)
     ORDER BY due_at LIMIT %(limit)s
-), claimed AS (
-    UPDATE delivery
-    SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
-    WHERE id = ANY (ARRAY(SELECT id FROM chosen))
-    RETURNING id, lease_token, message_id, app_id, endpoint_id, attempts, round_attempts, manual
 )
--- What sending needs comes back with the claim, so that a claim is one round trip.
-SELECT d.id AS delivery_id, d.lease_token, d.message_id, d.app_id, d.endpoint_id, d.attempts,
-       d.round_attempts, d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url,
-       e.headers AS endpoint_headers, e.secret, e.previous_secret, e.previous_secret_expires_at,
-       e.failing_since, e.disabled, coalesce(e.retry_schedule, a.retry_schedule) AS retry_schedule
-FROM claimed d
-JOIN message m ON m.id = d.message_id
-JOIN endpoint e ON e.id = d.endpoint_id
-JOIN application a ON a.id = d.app_id
+UPDATE delivery
+SET status = 'sending', lease_token = lease_token + 1, due_at = %(lease_until)s, updated_at = %(now)s
+WHERE id = ANY (ARRAY(SELECT id FROM chosen))
+RETURNING id, lease_token
 
 -- name: defer_blocked
 -- As in SQLite: pending deliveries within the look-ahead of endpoints the worker cannot take
@@ -162,6 +152,17 @@ WHERE id = ANY (ARRAY(
     FOR UPDATE SKIP LOCKED
 ))
 AND status = 'pending' AND %(blocked)s::jsonb ? endpoint_id
+
+-- name: claim_details
+SELECT d.id AS delivery_id, d.message_id, d.app_id, d.endpoint_id, d.attempts, d.round_attempts,
+       d.manual, m.event_type, m.payload, m.headers AS message_headers, e.url, e.headers AS endpoint_headers,
+       e.secret, e.previous_secret, e.previous_secret_expires_at, e.failing_since, e.disabled,
+       coalesce(e.retry_schedule, a.retry_schedule) AS retry_schedule
+FROM delivery d
+JOIN message m ON m.id = d.message_id
+JOIN endpoint e ON e.id = d.endpoint_id
+JOIN application a ON a.id = d.app_id
+WHERE d.id = ANY(%(ids)s::text[])
 
 -- name: record_deliveries
 -- One statement for a whole batch of results, so that recording them is one round trip: the
