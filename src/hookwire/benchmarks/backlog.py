@@ -7,8 +7,8 @@ default), the backlog is bulk-loaded (see ``backlog_load``), then:
   32 per endpoint), called many times through the same ``Store`` the worker uses (on SQLite
   that includes the writer thread and the commit's fsync); each claim is released again
   (untimed), so every call faces the same backlog. After a few calls to warm caches, the
-  calls take turns between the backlog sizes, so that other work on the machine falls on
-  every size alike. Before the first call the loaded files are flushed to disk (``sync``):
+  sizes take turns call by call, so that other work on the machine falls on every size
+  alike. Before the first call the loaded files are flushed to disk (``sync``):
   otherwise the system's write-back of the load lands on the fsyncs of whichever size is
   timed first. The median is quoted;
 - **worker memory**: a ``hookwire worker`` process drains a fixed number of deliveries from
@@ -38,7 +38,7 @@ from hookwire.store.factory import open_store
 
 NAME = "backlog"
 ENDPOINTS = 10
-CLAIMS = 60
+CLAIMS = 120
 WARM_UP = 5
 CLAIM_LIMIT = 128  # Settings.claim_batch
 PER_ENDPOINT = 32  # the worker's held cap: twice Settings.endpoint_concurrency
@@ -83,17 +83,18 @@ async def _claims(store: Store, count: int) -> list[float]:
     return times
 
 
-async def _claim_times(databases: Sequence[str], runs: int) -> list[list[float]]:
-    """Claim times per database, measured in rounds that take turns between the databases, so
-    that other work on the machine falls on every backlog size alike."""
+async def _claim_times(databases: Sequence[str], claims: int) -> list[list[float]]:
+    """Claim times per database, one claim per database in turn, so that other work on the
+    machine falls on every backlog size alike. (In turns of twenty claims, the medians of one
+    size's turns differed by up to a fifth: a shared machine's speed moves within seconds.)"""
     stores = [open_store(database) for database in databases]
     times: list[list[float]] = [[] for _ in databases]
     try:
         for store in stores:
             await _claims(store, WARM_UP)  # caches and connections, not what is measured
-        for _ in range(runs):
+        for _ in range(claims):
             for store, found in zip(stores, times, strict=True):
-                found.extend(await _claims(store, CLAIMS // runs or 1))
+                found.extend(await _claims(store, 1))
     finally:
         for store in stores:
             await store.close()
@@ -150,7 +151,7 @@ async def _backend(env: BenchEnvironment, backend: str) -> list[dict[str, Any]]:
         planned_at = to_ms(utcnow())  # one moment for every size, so that plans compare as text
         plans = [await asyncio.to_thread(_plan, backend, database, planned_at) for database in databases]
         await asyncio.to_thread(os.sync)  # the load's write-back, before anything is timed
-        times = await _claim_times(databases, max(env.options.runs, 1))
+        times = await _claim_times(databases, CLAIMS)
         drains = [await _drain(env, database) for database in databases]
     finally:
         for database in databases:
