@@ -31,12 +31,12 @@ from hookwire.api.middleware import (
     Receive,
     Scope,
     Send,
-    error_body,
     header,
     log_request,
     read_body,
     replay,
     request_id_for,
+    too_large_body,
 )
 from hookwire.api.routes.messages import accept_message, message_json
 from hookwire.core.errors import HookwireError
@@ -102,7 +102,7 @@ class MessageIngest:
         try:
             received, body = await read_body(receive, self.limit)
         except BodyTooLarge:
-            answer = error_body("payload_too_large", f"the body exceeds {self.limit} bytes")
+            answer = too_large_body(self.limit)
             headers = [ANSWER_HEADERS, (b"content-length", str(len(answer)).encode())]
             await _send_answer(scope, send, request_id, started, (413, answer, headers))
             return

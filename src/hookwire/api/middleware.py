@@ -37,6 +37,11 @@ def error_body(code: str, detail: str) -> bytes:
     return orjson.dumps({"code": code, "detail": detail})
 
 
+def too_large_body(limit: int) -> bytes:
+    """The 413 answer's body for a request body over ``limit`` bytes."""
+    return error_body("payload_too_large", f"the body exceeds {limit} bytes")
+
+
 def header(scope: Scope, name: bytes) -> bytes | None:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -141,7 +146,7 @@ class BodyLimit:
             await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        await respond(send, 413, error_body("payload_too_large", f"the body exceeds {self.limit} bytes"))
+        await respond(send, 413, too_large_body(self.limit))
 
 
 class BodyTooLarge(Exception):
