@@ -1,7 +1,12 @@
 """HTTP ingest: messages accepted per second by ``hookwire serve`` (~1 KB payload, one endpoint,
 worker off so that only accepting is measured: authenticate, validate, persist the message and
 its delivery durably, answer 202), against a bare uvicorn app answering 202 on the same
-machine, driven by the same client in the same run."""
+machine, driven by the same client in the same run.
+
+Then a sweep of concurrent clients (ingest against load): the bare app and hookwire on the
+first database, at each level of ``ingest_sweep``. Each client waits for its answer before
+sending again, so with few clients the figure is set by how long a message takes to be
+accepted (its share of a group commit), with many by the work per message."""
 
 from __future__ import annotations
 
@@ -86,16 +91,49 @@ async def measure_bare(seconds: float, connections: int) -> float:
         await asyncio.to_thread(stop, [server], timeout=30)
 
 
+async def _hookwire(env: BenchEnvironment, backend: str, connections: int) -> float:
+    database = env.database_url(backend, f"ingest {backend} {connections}")
+    try:
+        return await measure_hookwire(database, env.options.seconds, connections)
+    finally:
+        env.discard(database)
+
+
+async def _sweep(env: BenchEnvironment) -> tuple[Samples, Samples]:
+    backend = env.backends()[0]
+    bare, hookwire = Samples(), Samples()
+    for _ in range(env.options.runs):
+        for level in env.options.ingest_sweep:
+            bare.add(str(level), await measure_bare(env.options.seconds, level))
+            hookwire.add(str(level), await _hookwire(env, backend, level))
+    return bare, hookwire
+
+
+def _sweep_table(env: BenchEnvironment, bare: Samples, hookwire: Samples) -> tuple[Table, dict[str, object]]:
+    rows = [
+        (
+            level,
+            number(bare.median(level)),
+            number(hookwire.median(level)),
+            number(hookwire.median(level) / bare.median(level), 2),
+        )
+        for level in bare.runs
+    ]
+    backend = env.backends()[0]
+    title = f"HTTP ingest against load: concurrent clients, hookwire serve on {backend}"
+    columns = ("clients", "bare uvicorn requests/s", "hookwire requests/s", "ratio")
+    data: dict[str, object] = {"backend": backend, "bare": bare.summary(), "hookwire": hookwire.summary()}
+    return Table(title, columns, rows), data
+
+
 async def measure(env: BenchEnvironment) -> Result:
     options = env.options
     samples = Samples()
     for _ in range(options.runs):  # interleaved, so that noise hits every contender alike
         samples.add(BARE, await measure_bare(options.seconds, options.connections))
         for backend in env.backends():
-            database = env.database_url(backend, f"ingest {backend}")
-            rate = await measure_hookwire(database, options.seconds, options.connections)
+            rate = await _hookwire(env, backend, options.connections)
             samples.add(f"hookwire serve, {backend}", rate)
-            env.discard(database)
     bare = samples.median(BARE)
     rows = [
         (name, number(samples.median(name)), number(samples.median(name) / bare, 2), runs_text(values))
@@ -110,8 +148,13 @@ async def measure(env: BenchEnvironment) -> Result:
         name: {"median": samples.median(name), "runs": values, "ratio_to_bare": samples.median(name) / bare}
         for name, values in samples.runs.items()
     }
-    return Result(
+    result = Result(
         NAME,
         tables=[table],
         data={"contenders": data, "connections": options.connections, "seconds": options.seconds},
     )
+    if options.ingest_sweep:
+        sweep_table, sweep_data = _sweep_table(env, *await _sweep(env))
+        result.tables.append(sweep_table)
+        result.data["sweep"] = sweep_data
+    return result

@@ -25,6 +25,8 @@ class BenchOptions:
         rates: messages/s offered by the mixed-fleet scenario.
         seconds: how long each mixed-fleet rate is offered, and each ingest run lasts.
         connections: concurrent clients of the ingest scenario.
+        ingest_sweep: client counts of the ingest-against-load sweep (bare app and hookwire on
+            the first database).
         scale_rate: messages/s of the scale scenario's latency measurement.
         scale_seconds: how long that measurement lasts.
         node: run the node-webhooks baseline when ``node`` and ``npm`` are installed.
@@ -43,6 +45,7 @@ class BenchOptions:
     rates: tuple[int, ...] = (100, 250, 500, 1000)
     seconds: float = 5.0
     connections: int = 32
+    ingest_sweep: tuple[int, ...] = (8, 32, 128)
     scale_rate: int = 100
     scale_seconds: float = 10.0
     node: bool = True
@@ -60,6 +63,7 @@ class BenchOptions:
             backlog_drain=2_000,
             rates=(100, 500),
             seconds=3.0,
+            ingest_sweep=(8, 128),
             scale_seconds=3.0,
         )
 
@@ -75,6 +79,7 @@ class BenchOptions:
             rates=(40,),
             seconds=0.5,
             connections=4,
+            ingest_sweep=(2,),
             scale_rate=20,
             scale_seconds=0.5,
             node=False,

@@ -1,5 +1,6 @@
 """PNG plots of the JSON results (matplotlib, imported only here): throughput per contender,
-throughput against requests in flight, latency against offered load, backlog cost, scale-out.
+throughput against requests in flight, latency against offered load, backlog cost, ingest
+against concurrent clients, scale-out.
 
 Run: ``python -m hookwire.benchmarks.plots [RESULTS_DIR] [OUT_DIR]`` (``bench/results`` and
 ``docs/performance`` by default); a plot whose results are missing is skipped.
@@ -113,18 +114,51 @@ def throughput_load(document: dict[str, Any], out: Path) -> Path | None:
     sweep = document["data"].get("sweep")
     if not sweep:
         return None
+    return _against_load(
+        document,
+        out / "throughput-load.png",
+        [("raw aiohttp", GREY, sweep["raw"]), ("hookwire end to end", BLUE, sweep["hookwire"])],
+        xlabel="requests in flight (per endpoint for hookwire)",
+        ylabel="events/s (median)",
+        title=f"Throughput against load ({sweep['backend']})",
+    )
+
+
+def ingest_load(document: dict[str, Any], out: Path) -> Path | None:
+    sweep = document["data"].get("sweep")
+    if not sweep:
+        return None
+    return _against_load(
+        document,
+        out / "ingest-load.png",
+        [("bare uvicorn answering 202", GREY, sweep["bare"]), ("hookwire serve", BLUE, sweep["hookwire"])],
+        xlabel="concurrent clients",
+        ylabel="requests/s (median)",
+        title=f"HTTP ingest against load ({sweep['backend']})",
+    )
+
+
+def _against_load(
+    document: dict[str, Any],
+    path: Path,
+    series: list[tuple[str, str, dict[str, Any]]],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+) -> Path:
+    """Medians of a baseline and of hookwire per load level, hookwire's points labelled with
+    its ratio to the baseline; ``series`` is baseline first, then hookwire."""
     figure, [ax] = _figure(width=6.5)
-    for name, colour, series in (
-        ("raw aiohttp", GREY, sweep["raw"]),
-        ("hookwire end to end", BLUE, sweep["hookwire"]),
-    ):
-        levels = [int(level) for level in series]
-        ax.plot(levels, [series[str(v)]["median"] for v in levels], marker="o", color=colour, label=name)
+    for name, colour, values in series:
+        levels = [int(level) for level in values]
+        ax.plot(levels, [values[str(v)]["median"] for v in levels], marker="o", color=colour, label=name)
+    (_, _, baseline), (_, _, hookwire) = series
     for level in levels:
-        hookwire, raw = sweep["hookwire"][str(level)]["median"], sweep["raw"][str(level)]["median"]
+        ours = hookwire[str(level)]["median"]
         ax.annotate(
-            f"{hookwire / raw:.2f}x",
-            (level, hookwire),
+            f"{ours / baseline[str(level)]['median']:.2f}x",
+            (level, ours),
             textcoords="offset points",
             xytext=(0, 7),
             ha="center",
@@ -133,13 +167,12 @@ def throughput_load(document: dict[str, Any], out: Path) -> Path | None:
         )
     ax.set_xscale("log", base=2)
     ax.set_xticks(levels, [str(v) for v in levels])
-    ax.set_xlabel("requests in flight (per endpoint for hookwire)")
+    ax.set_xlabel(xlabel)
     _thousands(ax.yaxis)
-    ax.set_ylabel("events/s (median)")
+    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    ax.set_title(f"Throughput against load ({sweep['backend']})", fontsize=11)
+    ax.set_title(title, fontsize=11)
     ax.legend(frameon=False)
-    path = out / "throughput-load.png"
     _save(figure, path, _machine(document))
     return path
 
@@ -240,6 +273,7 @@ PLOTS: dict[str, list[Callable[[dict[str, Any], Path], Path | None]]] = {
     "throughput": [throughput, throughput_load],
     "mixed": [latency],
     "backlog": [backlog],
+    "ingest": [ingest_load],
     "scale": [scale],
 }
 
