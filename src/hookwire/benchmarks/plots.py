@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,71 +111,68 @@ def throughput(document: dict[str, Any], out: Path) -> Path:
     return path
 
 
-def throughput_load(document: dict[str, Any], out: Path) -> Path | None:
-    sweep = document["data"].get("sweep")
-    if not sweep:
-        return None
-    return _against_load(
-        document,
-        out / "throughput-load.png",
-        [("raw aiohttp", GREY, sweep["raw"]), ("hookwire end to end", BLUE, sweep["hookwire"])],
-        xlabel="requests in flight (per endpoint for hookwire)",
-        ylabel="events/s (median)",
-        title=f"Throughput against load ({sweep['backend']})",
-    )
+@dataclass(frozen=True, slots=True)
+class _AgainstLoad:
+    """A plot of a scenario's sweep (``data["sweep"]``): medians of a baseline and of hookwire
+    per load level, hookwire's points labelled with its ratio to the baseline."""
+
+    file: str
+    baseline: tuple[str, str]  # label, key in the sweep
+    hookwire: str  # label
+    xlabel: str
+    ylabel: str
+    title: str
+
+    def __call__(self, document: dict[str, Any], out: Path) -> Path | None:
+        sweep = document["data"].get("sweep")
+        if not sweep:
+            return None
+        label, key = self.baseline
+        baseline, hookwire = sweep[key], sweep["hookwire"]
+        figure, [ax] = _figure(width=6.5)
+        for name, colour, values in ((label, GREY, baseline), (self.hookwire, BLUE, hookwire)):
+            levels = [int(level) for level in values]
+            ax.plot(levels, [values[str(v)]["median"] for v in levels], marker="o", color=colour, label=name)
+        for level in levels:
+            ours = hookwire[str(level)]["median"]
+            ax.annotate(
+                f"{ours / baseline[str(level)]['median']:.2f}x",
+                (level, ours),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize=8,
+                color=BLUE,
+            )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(levels, [str(v) for v in levels])
+        ax.set_xlabel(self.xlabel)
+        _thousands(ax.yaxis)
+        ax.set_ylabel(self.ylabel)
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"{self.title} ({sweep['backend']})", fontsize=11)
+        ax.legend(frameon=False)
+        path = out / self.file
+        _save(figure, path, _machine(document))
+        return path
 
 
-def ingest_load(document: dict[str, Any], out: Path) -> Path | None:
-    sweep = document["data"].get("sweep")
-    if not sweep:
-        return None
-    return _against_load(
-        document,
-        out / "ingest-load.png",
-        [("bare uvicorn answering 202", GREY, sweep["bare"]), ("hookwire serve", BLUE, sweep["hookwire"])],
-        xlabel="concurrent clients",
-        ylabel="requests/s (median)",
-        title=f"HTTP ingest against load ({sweep['backend']})",
-    )
-
-
-def _against_load(
-    document: dict[str, Any],
-    path: Path,
-    series: list[tuple[str, str, dict[str, Any]]],
-    *,
-    xlabel: str,
-    ylabel: str,
-    title: str,
-) -> Path:
-    """Medians of a baseline and of hookwire per load level, hookwire's points labelled with
-    its ratio to the baseline; ``series`` is baseline first, then hookwire."""
-    figure, [ax] = _figure(width=6.5)
-    for name, colour, values in series:
-        levels = [int(level) for level in values]
-        ax.plot(levels, [values[str(v)]["median"] for v in levels], marker="o", color=colour, label=name)
-    (_, _, baseline), (_, _, hookwire) = series
-    for level in levels:
-        ours = hookwire[str(level)]["median"]
-        ax.annotate(
-            f"{ours / baseline[str(level)]['median']:.2f}x",
-            (level, ours),
-            textcoords="offset points",
-            xytext=(0, 7),
-            ha="center",
-            fontsize=8,
-            color=BLUE,
-        )
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(levels, [str(v) for v in levels])
-    ax.set_xlabel(xlabel)
-    _thousands(ax.yaxis)
-    ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)
-    ax.set_title(title, fontsize=11)
-    ax.legend(frameon=False)
-    _save(figure, path, _machine(document))
-    return path
+throughput_load = _AgainstLoad(
+    "throughput-load.png",
+    ("raw aiohttp", "raw"),
+    "hookwire end to end",
+    xlabel="requests in flight (per endpoint for hookwire)",
+    ylabel="events/s (median)",
+    title="Throughput against load",
+)
+ingest_load = _AgainstLoad(
+    "ingest-load.png",
+    ("bare uvicorn answering 202", "bare"),
+    "hookwire serve",
+    xlabel="concurrent clients",
+    ylabel="requests/s (median)",
+    title="HTTP ingest against load",
+)
 
 
 def latency(document: dict[str, Any], out: Path) -> Path:
