@@ -67,6 +67,20 @@ def _node_version() -> str | None:
     return result.stdout.strip() or None
 
 
+def busy_cpu_seconds() -> float | None:
+    """Seconds of CPU the whole machine has spent busy, over all cores, since boot
+    (``/proc/stat``); ``None`` where there is no such file. Two readings a wall-clock interval
+    apart give how many cores were busy meanwhile, whichever processes kept them so."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal (guest time is counted in user already)
+    ticks = [int(value) for value in fields[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def describe(*, postgres_version: str | None = None) -> dict[str, Any]:
     """CPU, cores, memory, OS and the versions of everything on the measured path."""
     return {

@@ -1,18 +1,24 @@
 """Scale-out: delivered events/s with 1, 2 and 4 ``hookwire worker`` processes on PostgreSQL
-(beside one on SQLite), and the latency from commit to arrival at a steady rate with the
-worker in another process (woken by ``LISTEN/NOTIFY``, so no polling delay).
+(beside one on SQLite), how busy the machine's cores were meanwhile, and the latency from
+commit to arrival at a steady rate with the worker in another process (woken by
+``LISTEN/NOTIFY``, so no polling delay).
 
 Messages (~1 KB, to 10 endpoints) are stored first, then drained; the rate counts from the
-receiver's first arrival to the last, so process start-up is not counted. On PostgreSQL the
-tables are analyzed after loading, as autovacuum would soon do (see ``analyze_postgres``).
+receiver's first arrival to the last, so process start-up is not counted. Over the same
+window the machine's busy CPU time is read from ``/proc/stat``: the workers, the database and
+the receiver share the cores, so the cores busy and the CPU per event say whether more workers
+could add anything here. On PostgreSQL the tables are analyzed after loading, as autovacuum would soon
+do (see ``analyze_postgres``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 
 from hookwire import Webhooks
+from hookwire.benchmarks import machine
 from hookwire.benchmarks.backlog_load import analyze_postgres
 from hookwire.benchmarks.environment import BenchEnvironment
 from hookwire.benchmarks.load import PAYLOAD, PRODUCERS, bench_settings
@@ -41,7 +47,15 @@ async def _preload(env: BenchEnvironment, database: str, messages: int) -> None:
         await asyncio.to_thread(analyze_postgres, database)
 
 
-async def drain_rate(env: BenchEnvironment, database: str, workers: int) -> float:
+@dataclass(frozen=True, slots=True)
+class Drain:
+    """A drain's events/s and the machine's busy cores meanwhile (NaN where unknown)."""
+
+    rate: float
+    cores_busy: float
+
+
+async def drain_rate(env: BenchEnvironment, database: str, workers: int) -> Drain:
     """Events/s from the first arrival to the last, ``workers`` processes draining."""
     messages = env.options.messages
     await _preload(env, database, messages)
@@ -50,11 +64,15 @@ async def drain_rate(env: BenchEnvironment, database: str, workers: int) -> floa
     try:
         timeout = 120 + messages / 100
         first = await env.receiver.wait_for(1, timeout=timeout)
-        started = time.perf_counter()
+        started, busy_before = time.perf_counter(), machine.busy_cpu_seconds()
         received = await env.receiver.wait_for(messages, timeout=timeout)
+        elapsed, busy_after = time.perf_counter() - started, machine.busy_cpu_seconds()
         if received < messages:
             raise RuntimeError(f"{workers} workers delivered {received} of {messages} in time")
-        return (received - first) / (time.perf_counter() - started)
+        cores_busy = float("nan")
+        if busy_before is not None and busy_after is not None:
+            cores_busy = (busy_after - busy_before) / elapsed
+        return Drain((received - first) / elapsed, cores_busy)
     finally:
         await asyncio.to_thread(stop, processes)
 
@@ -85,35 +103,51 @@ async def commit_to_arrival(env: BenchEnvironment, database: str) -> list[float]
     return [(arrived[m] - t) * 1000 for m, t in committed.items() if m in arrived]
 
 
+def _ratio(value: float, of: float) -> float:
+    # A drain of a handful of messages can end between two looks at the receiver: no rate.
+    return value / of if of else float("nan")
+
+
 async def measure(env: BenchEnvironment) -> Result:
     backends = env.backends()
-    samples = Samples()
+    samples, cores = Samples(), Samples()
+
+    async def measure_drain(name: str, backend: str, workers: int) -> None:
+        database = env.database_url(backend, f"scale {workers}")
+        drain = await drain_rate(env, database, workers)
+        samples.add(name, drain.rate)
+        cores.add(name, drain.cores_busy)
+        env.discard(database)
+
     for _ in range(env.options.runs):  # interleaved, so that noise hits every contender alike
         if "sqlite" in backends:
-            database = env.database_url("sqlite", "scale")
-            samples.add("SQLite, 1 worker", await drain_rate(env, database, 1))
-            env.discard(database)
+            await measure_drain("SQLite, 1 worker", "sqlite", 1)
         if "postgres" in backends:
             for workers in WORKER_COUNTS:
-                database = env.database_url("postgres", f"scale {workers}")
-                samples.add(
-                    f"PostgreSQL, {workers} worker{'s' * (workers > 1)}",
-                    await drain_rate(env, database, workers),
-                )
-                env.discard(database)
-    result = Result(NAME, data={"messages": env.options.messages, "contenders": samples.summary()})
+                await measure_drain(f"PostgreSQL, {workers} worker{'s' * (workers > 1)}", "postgres", workers)
+    contenders = samples.summary()
+    for name, busy in cores.summary().items():
+        contenders[name]["cores_busy"] = busy
+    result = Result(NAME, data={"messages": env.options.messages, "contenders": contenders})
     one = samples.median("PostgreSQL, 1 worker") if "PostgreSQL, 1 worker" in samples else float("nan")
     rows = [
-        (name, number(samples.median(name)), runs_text(values), number(samples.median(name) / one, 2))
+        (
+            name,
+            number(samples.median(name)),
+            runs_text(values),
+            number(_ratio(samples.median(name), one), 2),
+            number(cores.median(name), 2),
+            number(_ratio(cores.median(name) * 1e6, samples.median(name))),
+        )
         for name, values in samples.runs.items()
     ]
     title = (
         f"Scale-out: {env.options.messages:,} messages of ~1 KB to {ENDPOINTS} endpoints, drained by worker "
         f"processes (concurrency {WORKER_CONCURRENCY}), median of {env.options.runs} interleaved runs"
     )
-    result.tables.append(
-        Table(title, ("workers", "events/s", "runs", "ratio to one PostgreSQL worker"), rows)
-    )
+    columns: tuple[str, ...] = ("workers", "events/s", "runs", "ratio to one PostgreSQL worker")
+    columns += ("cores busy", "CPU µs per event")
+    result.tables.append(Table(title, columns, rows))
     if "postgres" in backends:
         latencies = await commit_to_arrival(env, env.database_url("postgres", "latency"))
         p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
