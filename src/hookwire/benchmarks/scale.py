@@ -7,8 +7,8 @@ Messages (~1 KB, to 10 endpoints) are stored first, then drained; the rate count
 receiver's first arrival to the last, so process start-up is not counted. Over the same
 window the machine's busy CPU time is read from ``/proc/stat``: the workers, the database and
 the receiver share the cores, so the cores busy and the CPU per event say whether more workers
-could add anything here. On PostgreSQL the tables are analyzed after loading, as autovacuum would soon
-do (see ``analyze_postgres``).
+could add anything here. On PostgreSQL the tables are analyzed after loading, as autovacuum
+would soon do (see ``analyze_postgres``).
 """
 
 from __future__ import annotations
