@@ -199,6 +199,10 @@ async def test_postgres_restarting_mid_run_loses_nothing_and_blames_no_endpoint(
         for receiver in receivers:
             await hooks.endpoints.create("default", receiver.url)
         workers.extend(start_worker(url, log, lease_seconds=10, request_timeout=2) for _ in range(2))
+        # Both started, not starting: a worker whose database goes away while it migrates
+        # exits with an error, as for a database it cannot reach at all; this test is about
+        # workers mid-run.
+        await _until_listening(url, len(workers))
         await _send(hooks, ledger, 200, len(receivers))
         await receivers[0].wait_for(20, timeout=30)  # delivering when the database goes away
 
@@ -271,6 +275,21 @@ async def test_a_worker_whose_postgres_is_gone_stops_in_bounded_time_and_loses_n
         await receiver.stop()
     arrived = {request.webhook_id for request in receiver.requests}
     assert arrived == accepted
+
+
+async def _until_listening(url: str, workers: int, *, timeout: float = 60) -> None:
+    """Until ``workers`` connections listen for wake-ups, which a worker opens once started."""
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
+        async with asyncio.timeout(timeout):
+            while True:
+                cursor = await connection.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
+                )
+                row = await cursor.fetchone()
+                if row is not None and row[0] >= workers:
+                    return
+                await asyncio.sleep(0.05)
 
 
 async def _until_settled(url: str, accepted: int, *, timeout: float = 60) -> None:
