@@ -277,34 +277,32 @@ async def test_a_worker_whose_postgres_is_gone_stops_in_bounded_time_and_loses_n
     assert arrived == accepted
 
 
-async def _until_listening(url: str, workers: int, *, timeout: float = 60) -> None:
+async def _until_listening(url: str, workers: int) -> None:
     """Until ``workers`` connections listen for wake-ups, which a worker opens once started."""
+    query = (
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
+    )
+    await _until(url, query, lambda row: row[0] >= workers)
+
+
+async def _until_settled(url: str, accepted: int) -> None:
+    """Until nothing is pending or being sent, and at least every accepted delivery succeeded."""
+    query = (
+        "SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')),"
+        " count(*) FILTER (WHERE status = 'succeeded') FROM delivery"
+    )
+    await _until(url, query, lambda row: row[0] == 0 and row[1] >= accepted)
+
+
+async def _until(url: str, query: str, done: Callable[[tuple[Any, ...]], bool], timeout: float = 60) -> None:
+    """Until the row ``query`` reads satisfies ``done``, looking every 50 ms."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
         async with asyncio.timeout(timeout):
             while True:
-                cursor = await connection.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
-                )
-                row = await cursor.fetchone()
-                if row is not None and row[0] >= workers:
+                row = await (await connection.execute(query)).fetchone()
+                if row is not None and done(row):
                     return
                 await asyncio.sleep(0.05)
-
-
-async def _until_settled(url: str, accepted: int, *, timeout: float = 60) -> None:
-    """Until nothing is pending or being sent, and at least every accepted delivery succeeded."""
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as connection:
-        async with asyncio.timeout(timeout):
-            while True:
-                cursor = await connection.execute(
-                    "SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')),"
-                    " count(*) FILTER (WHERE status = 'succeeded') FROM delivery"
-                )
-                row = await cursor.fetchone()
-                if row is not None and row[0] == 0 and row[1] >= accepted:
-                    return
-                await asyncio.sleep(0.1)
 
 
 async def _blamed(url: str) -> dict[str, int]:
