@@ -16,7 +16,8 @@ from hookwire import Webhooks
 from hookwire.api.context import ServerOptions
 from hookwire.api.ingest import MessageIngest
 from hookwire.api.metrics import Metrics
-from hookwire.api.middleware import Receive, Scope, Send
+from hookwire.api.middleware import ASGIApp, Receive, RequestLog, Scope, Send
+from hookwire.core import ids
 
 ADMIN = "hwk_front-test-admin"
 BODY = json.dumps({"eventType": "invoice.paid", "payload": {"id": 1}}).encode()
@@ -47,7 +48,7 @@ async def hooks(tmp_path: Path) -> AsyncIterator[Webhooks]:
         yield opened
 
 
-def front(hooks: Webhooks, stack: Stack, limit: int = 1024) -> MessageIngest:
+def front(hooks: Webhooks, stack: ASGIApp, limit: int = 1024) -> MessageIngest:
     return MessageIngest(
         stack, hooks=hooks, options=ServerOptions(admin_keys=(ADMIN,)), metrics=Metrics(), limit=limit
     )
@@ -109,6 +110,23 @@ async def test_anything_else_reaches_the_stack_with_its_whole_body(
     stack = Stack()
     status, _, answer = await call(front(hooks, stack), body, path=path, headers=headers)
     assert (status, answer, stack.bodies) == (299, b"stack", [body])
+
+
+async def test_a_request_handed_to_the_stack_keeps_the_id_the_front_gave_it(
+    hooks: Webhooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    make = ids.new_id
+
+    def new_id(prefix: str) -> str:
+        made.append(make(prefix))
+        return made[-1]
+
+    monkeypatch.setattr(ids, "new_id", new_id)
+    stack = RequestLog(Stack())  # the stack echoes and logs the request's id
+    unusual = b'{"eventType": "a.b", "payload": {}, "extra": 1}'
+    status, headers, _ = await call(front(hooks, stack), unusual)
+    assert (status, [headers[b"x-request-id"].decode()]) == (299, made)
 
 
 async def test_a_body_outgrowing_the_limit_is_413(hooks: Webhooks) -> None:

@@ -78,10 +78,17 @@ class RequestLog:
 
 
 def request_id_for(scope: Scope) -> str:
-    """The request's id, the caller's ``X-Request-Id`` if sane, noted in the scope's state."""
+    """The request's id, the caller's ``X-Request-Id`` if sane, noted in the scope's state.
+
+    Asked again for the same request (the ingest front hands a request it does not take to the
+    stack), it is the id already given, not a second one."""
+    state = scope.setdefault("state", {})
+    known: str | None = state.get("request_id")
+    if known is not None:
+        return known
     given = (header(scope, b"x-request-id") or b"").decode("latin-1")
     request_id = given if _REQUEST_ID.fullmatch(given) else ids.new_id("req")
-    scope.setdefault("state", {})["request_id"] = request_id
+    state["request_id"] = request_id
     return request_id
 
 
