@@ -80,3 +80,38 @@ def test_callers_on_several_event_loops_are_each_answered(writer: Writer) -> Non
     for thread in threads:
         thread.join(timeout=30)
     assert answers == {first: list(range(first, first + 20)) for first in (0, 100, 200)}
+
+
+async def test_after_commit_runs_only_for_the_jobs_whose_writes_were_committed(writer: Writer) -> None:
+    ran: list[int] = []
+
+    def insert_then(n: int) -> Callable[[sqlite3.Connection], int]:
+        def job(c: sqlite3.Connection) -> int:
+            writer.after_commit(lambda: ran.append(n))
+            return insert(n)(c)  # a negative n raises after asking: its callback must not run
+
+        return job
+
+    gate = threading.Event()
+    blocked = asyncio.ensure_future(writer.submit(lambda c: gate.wait(10)))
+    await asyncio.sleep(0.05)  # the writer waits at the gate: the three jobs queue up behind it
+    jobs = asyncio.gather(*(writer.submit(insert_then(n)) for n in (1, -1, 2)), return_exceptions=True)
+    await asyncio.sleep(0.05)
+    gate.set()
+    await blocked
+    outcomes = await jobs
+
+    assert outcomes[0::2] == [1, 2]
+    assert isinstance(outcomes[1], Conflict)
+    assert sorted(ran) == [1, 2]  # once each, though the batch ran twice (together, then alone)
+
+
+async def test_after_commit_runs_before_the_callers_are_answered(writer: Writer) -> None:
+    ran = threading.Event()
+
+    def job(c: sqlite3.Connection) -> bool:
+        writer.after_commit(ran.set)
+        return ran.is_set()
+
+    assert await writer.submit(job) is False
+    assert ran.is_set()

@@ -20,6 +20,10 @@ Concurrency is bounded three ways, so that slow or dead receivers cannot starve 
   this worker cannot take more of it (``Store.claim_due``'s ``blocked``). Deliveries claimed
   for an endpoint that cannot take them soon are handed back to the database, due when it
   can: no attempt is counted and no other worker is kept from them.
+
+Messages created in this process need no claim at all: the store writes their deliveries
+leased to this worker, as many as it has room for, and hands them over once committed
+(``Store.hand_off_to``; ``room`` and ``take`` below). The rest are claimed as usual.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import asyncio
 import contextlib
 import logging
 import random
+import threading
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import assert_never
@@ -55,7 +60,7 @@ from hookwire.delivery.lanes import (
     until_free,
 )
 from hookwire.delivery.transport import Transport
-from hookwire.store.base import AttemptResult, Claim, Store
+from hookwire.store.base import AttemptResult, Claim, HandedOff, Store
 
 log = logging.getLogger("hookwire.worker")
 
@@ -116,6 +121,10 @@ class Worker:
         # Seconds per request, per endpoint, recent ones weighing most: how soon a queue frees.
         self._latency: dict[str, float] = {}
         self._unwritten = 0  # results and hand-backs not committed yet, the batch being written included
+        # Deliveries handed off by the store and not taken on the event loop yet: counted on
+        # the store's writer thread, uncounted here.
+        self._incoming = 0
+        self._incoming_lock = threading.Lock()
         self._held_back = False  # claiming paused until results are written
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
@@ -147,6 +156,7 @@ class Worker:
         self._flusher = asyncio.create_task(self._flush_forever(), name="hookwire-worker-flush")
         self._main = asyncio.create_task(self._claim_forever(), name="hookwire-worker")
         self._stop_watching = await self._store.watch(self.wake)
+        await self._store.hand_off_to(self)
 
     async def stop(self, *, grace: float = 10.0) -> None:
         """Stop claiming, let requests in flight finish for up to ``grace`` seconds, write every
@@ -158,6 +168,13 @@ class Worker:
         self._stopping = True
         self._give_up_at = asyncio.get_running_loop().time() + 2 * grace
         self._look.set()
+        try:
+            # From now on ``room`` is 0; deliveries handed off before are taken (into the queue
+            # handed back below) by the time this returns.
+            async with asyncio.timeout_at(self._give_up_at):
+                await self._store.hand_off_to(None)
+        except Exception as exc:
+            log.warning("could not stop the store's hand-offs (%s); room is 0 meanwhile", exc)
         if self._stop_watching is not None:
             await self._stop_watching()
         if self._main is not None:
@@ -195,6 +212,50 @@ class Worker:
     @property
     def in_flight(self) -> int:
         return len(self._tasks)
+
+    # -- deliveries handed off by the store ----------------------------------------------------
+
+    @property
+    def lease(self) -> timedelta:
+        return self._settings.lease
+
+    def room(self, endpoint_ids: Collection[str]) -> tuple[int, dict[str, int]]:
+        """``HandOff.room``, on the store's writer thread: what this worker would take now, in
+        all and per endpoint, by the rules of a claim. It only reads counters the event loop
+        keeps; an answer gone stale meanwhile costs a wait in the queue or a hand-back, never
+        a delivery."""
+        s = self._settings
+        if self._stopping or self._unwritten >= s.concurrency:
+            return 0, {}
+        with self._incoming_lock:
+            incoming = self._incoming
+        total = s.concurrency - self._lanes[Lane.FAST] - self._queued - incoming
+        if total <= 0:
+            return 0, {}
+        return total, {endpoint_id: self._room_for_new(endpoint_id) for endpoint_id in endpoint_ids}
+
+    def _room_for_new(self, endpoint_id: str) -> int:
+        if self._standing.get(endpoint_id) is Standing.HANGS:
+            return 0  # it would be handed back: let the claims find it when it is free
+        held = len(self._running.get(endpoint_id, ())) + len(self._waiting.get(endpoint_id, ()))
+        return self._held_cap(endpoint_id) - held
+
+    def take(self, handed: HandedOff) -> None:
+        """``HandOff.take``, on the store's writer thread once the deliveries are committed."""
+        assert self._loop is not None
+        with self._incoming_lock:
+            self._incoming += handed.count
+        self._loop.call_soon_threadsafe(self._take, handed)
+
+    def _take(self, handed: HandedOff) -> None:
+        with self._incoming_lock:
+            self._incoming -= handed.count
+        for claim in handed.claims():
+            if self._stopping:  # handed back with what waits, as the stop goes on
+                self._waiting[claim.endpoint_id].append(claim)
+                self._queued += 1
+            else:
+                self._dispatch(claim)
 
     # -- claiming ------------------------------------------------------------------------------
 

@@ -7,9 +7,10 @@ ABC, a backend that misses a method fails when it is constructed, not when it is
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from hookwire.core.errors import ValidationError
 from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
@@ -85,6 +86,39 @@ class MessageFilter:
     after: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HandedOff:
+    """Deliveries written leased to a worker, committed: how many, and a function that makes
+    their claims, on whichever thread calls it (the worker's own: the writing thread is the
+    one that everything else waits for)."""
+
+    count: int
+    claims: Callable[[], list[Claim]]
+
+
+class HandOff(Protocol):
+    """A worker of this process that takes new deliveries as they are written, already leased
+    to it, so that they need no claim: the store writes them ``sending`` under a first lease
+    token, due when the lease ends, exactly as a claim would leave them.
+
+    Both methods are called on the thread that writes, not on the worker's event loop:
+    ``room`` while the transaction is open, ``take`` once it has committed (never for writes
+    that were rolled back). A lease the worker never acts on expires, and any worker then
+    claims the delivery, as after a crash.
+    """
+
+    @property
+    def lease(self) -> timedelta: ...
+
+    def room(self, endpoint_ids: Collection[str]) -> tuple[int, dict[str, int]]:
+        """How many new deliveries the worker would take now: in all, and for each endpoint."""
+        ...
+
+    def take(self, handed: HandedOff) -> None:
+        """Deliveries written leased to the worker have been committed."""
+        ...
+
+
 class Store(ABC):
     """Persistence for hookwire. All methods are coroutines and safe to call concurrently."""
 
@@ -96,6 +130,13 @@ class Store(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
+
+    async def hand_off_to(self, hand_off: HandOff | None) -> None:
+        """Give the deliveries of messages created from now on to ``hand_off`` as they are
+        written, up to the room it has (``None``: to nobody). When this returns, every
+        delivery handed off before has been taken. A backend that cannot hand off leaves its
+        deliveries to be claimed (the default)."""
+        return None
 
     async def watch(self, wake: Callable[[], None]) -> Callable[[], Awaitable[None]]:
         """Call ``wake`` whenever another process creates work; returns a coroutine function that

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,10 +38,10 @@ from hookwire.core.types import (
     Page,
 )
 from hookwire.store import rows, stats_rows
-from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
+from hookwire.store.base import AttemptResult, Claim, HandOff, MessageFilter, Store
 from hookwire.store.sql import migrations, queries
 from hookwire.store.sqlite_batch import create_message, create_messages, create_messages_in
-from hookwire.store.sqlite_delivery import claim, record
+from hookwire.store.sqlite_delivery import HandOffs, claim, record
 from hookwire.store.sqlite_writer import Writer
 
 T = TypeVar("T")
@@ -77,6 +78,10 @@ class SQLiteStore(Store):
             self._writer = Writer(self._connect)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        self._hand_offs = HandOffs(self._writer, secret_box)
+        # Bound once: the writer groups the jobs of one group function, by its identity.
+        self._create_messages = functools.partial(create_messages, lease=self._hand_offs.write)
+        self._create_messages_in = functools.partial(create_messages_in, lease=self._hand_offs.write)
         self._reader = concurrent.futures.ThreadPoolExecutor(1, "hookwire-sqlite-reader", self._open_reader)
         self._reader_connection: sqlite3.Connection | None = None
 
@@ -239,10 +244,11 @@ class SQLiteStore(Store):
     async def create_message(self, message: Message, *, now: datetime) -> tuple[Message, bool]:
         if message.event_id is None:  # cannot be a duplicate: written with the others of its commit
             result: tuple[Message, bool] = await self._writer.submit_grouped(
-                create_messages, (message, to_ms(now))
+                self._create_messages, (message, to_ms(now))
             )
             return result
-        return await self._writer.submit(lambda c: create_message(c, message, to_ms(now)))
+        lease = self._hand_offs.write
+        return await self._writer.submit(lambda c: create_message(c, message, to_ms(now), lease))
 
     async def create_message_in(
         self, app: str, make: Callable[[Application], Message]
@@ -250,7 +256,9 @@ class SQLiteStore(Store):
         # The lookup rides on the write: one hand-over to the writer thread instead of a read
         # and then a write, and no application deleted between the two. Concurrent requests
         # are written together.
-        result: tuple[Message, bool] = await self._writer.submit_grouped(create_messages_in, (app, make))
+        result: tuple[Message, bool] = await self._writer.submit_grouped(
+            self._create_messages_in, (app, make)
+        )
         return result
 
     def create_message_within_sync(
@@ -344,6 +352,15 @@ class SQLiteStore(Store):
             return
         params = [{"id": c.delivery_id, "lease_token": c.lease_token, "now": to_ms(now)} for c in claims]
         await self._writer.submit(lambda c: c.executemany(Q["release"], params))
+
+    async def hand_off_to(self, hand_off: HandOff | None) -> None:
+        # Set on the writer thread, between transactions, so that no write starts with one
+        # target and ends with another, and every earlier hand-off has been given to its
+        # worker (call_soon_threadsafe, in order) before this returns.
+        def set_target(c: sqlite3.Connection) -> None:
+            self._hand_offs.target = hand_off
+
+        await self._writer.submit(set_target)
 
     async def next_due(self) -> datetime | None:
         row = await self._read(lambda c: c.execute(Q["next_due"]).fetchone())  # via the partial index

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -29,16 +29,26 @@ Q = queries("sqlite")
 MAX_PARAMETERS = 32_766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 MESSAGE_COLUMNS = ("id", "app_id", "event_type", "event_id", "payload", "headers", "created_at")
-DELIVERY_COLUMNS = (
-    "id",
-    "message_id",
-    "endpoint_id",
-    "app_id",
-    "status",
-    "due_at",
-    "created_at",
-    "updated_at",
-)
+
+
+class DeliveryRow(NamedTuple):
+    """A new delivery's columns, in the order of ``DELIVERY_COLUMNS``."""
+
+    id: str
+    message_id: str
+    endpoint_id: str
+    app_id: str
+    status: str
+    due_at: int
+    created_at: int
+    updated_at: int
+
+
+DELIVERY_COLUMNS = DeliveryRow._fields
+
+#: Writes, leased to a worker, those of the new deliveries it takes, and returns the others
+#: (``HandOffs.write``); the others are written pending.
+Lease = Callable[[sqlite3.Connection, list[DeliveryRow]], list[DeliveryRow]]
 
 
 def insert_rows(
@@ -59,7 +69,7 @@ def _insert_sql(table: str, columns: tuple[str, ...], count: int) -> str:
 
 
 def create_messages(
-    c: sqlite3.Connection, group: Sequence[tuple[Message, int]]
+    c: sqlite3.Connection, group: Sequence[tuple[Message, int]], lease: Lease | None = None
 ) -> list[tuple[Message, bool]]:
     """Insert messages without an event id (so none can be a duplicate) and fan them out to
     their applications' endpoints: three statements, however many messages."""
@@ -69,12 +79,14 @@ def create_messages(
         if "FOREIGN KEY" not in str(exc) or len(group) > 1:
             raise  # the writer tries each message alone, and only that one fails
         raise NotFound(f"application {group[0][0].app_id!r} not found") from exc
-    fan_out(c, group)
+    fan_out(c, group, lease)
     return [(message, True) for message, _ in group]
 
 
 def create_messages_in(
-    c: sqlite3.Connection, group: Sequence[tuple[str, Callable[[Application], Message]]]
+    c: sqlite3.Connection,
+    group: Sequence[tuple[str, Callable[[Application], Message]]],
+    lease: Lease | None = None,
 ) -> list[tuple[Message, bool]]:
     """Messages for applications named by id or uid, each made by its ``make`` from the
     application found: one lookup per application named, then the messages without an event
@@ -89,14 +101,18 @@ def create_messages_in(
     messages = [make(found[app]) for app, make in group]
     plain = [(message, to_ms(message.created_at)) for message in messages if message.event_id is None]
     if plain:
-        create_messages(c, plain)
+        create_messages(c, plain, lease)
     return [
-        (message, True) if message.event_id is None else create_message(c, message, to_ms(message.created_at))
+        (message, True)
+        if message.event_id is None
+        else create_message(c, message, to_ms(message.created_at), lease)
         for message in messages
     ]
 
 
-def create_message(connection: sqlite3.Connection, message: Message, now_ms: int) -> tuple[Message, bool]:
+def create_message(
+    connection: sqlite3.Connection, message: Message, now_ms: int, lease: Lease | None = None
+) -> tuple[Message, bool]:
     """Insert one message, or find the one its event id was already given to (``False``)."""
     # Our own cursor reads rows by name, whatever row factory a caller's connection has.
     c = connection.cursor()
@@ -112,13 +128,16 @@ def create_message(connection: sqlite3.Connection, message: Message, now_ms: int
             Q["get_message_by_event_id"], {"app_id": message.app_id, "event_id": message.event_id}
         ).fetchone()
         return rows.message(existing), False
-    fan_out(connection, [(message, now_ms)])
+    fan_out(connection, [(message, now_ms)], lease)
     return message, True
 
 
-def fan_out(c: sqlite3.Connection, created: Sequence[tuple[Message, int]]) -> None:
-    """Write one pending delivery per message and enabled endpoint of its application that
-    receives its event type, due at the message's time: two statements for all of them."""
+def fan_out(
+    c: sqlite3.Connection, created: Sequence[tuple[Message, int]], lease: Lease | None = None
+) -> None:
+    """Write one delivery per message and enabled endpoint of its application that receives
+    its event type, due at the message's time: two statements for all of them, and those that
+    ``lease`` takes written leased instead of pending."""
     # Our own cursor reads plain tuples, whatever row factory a caller's connection has.
     cursor = c.cursor()
     cursor.row_factory = None
@@ -128,9 +147,20 @@ def fan_out(c: sqlite3.Connection, created: Sequence[tuple[Message, int]]) -> No
     for app_id, endpoint_id, filter_types in found:
         targets.setdefault(app_id, []).append((endpoint_id, rows.json_tuple(filter_types)))
     deliveries = [
-        (ids.new_id(ids.DELIVERY), message.id, endpoint_id, message.app_id, "pending", now_ms, now_ms, now_ms)
+        DeliveryRow(
+            ids.new_id(ids.DELIVERY),
+            message.id,
+            endpoint_id,
+            message.app_id,
+            "pending",
+            now_ms,
+            now_ms,
+            now_ms,
+        )
         for message, now_ms in created
         for endpoint_id, filter_types in targets.get(message.app_id, ())
         if matches(filter_types, message.event_type)
     ]
+    if lease is not None and deliveries:
+        deliveries = lease(c, deliveries)
     insert_rows(c, "delivery", DELIVERY_COLUMNS, deliveries)

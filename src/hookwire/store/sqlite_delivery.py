@@ -1,4 +1,5 @@
-"""The worker's two writes on SQLite, claims and results, in a few statements per batch.
+"""The worker's writes on SQLite, in a few statements per batch: claims, results, and new
+deliveries written leased to the worker of this process (hand-offs).
 
 For the reason given in :mod:`hookwire.store.sqlite_batch` (the writer thread waits for the
 interpreter's lock at every row), a batch of claims or results moves through a handful of
@@ -15,14 +16,18 @@ from typing import Any
 
 import orjson
 
-from hookwire.core.clock import to_ms
+from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.secretbox import SecretBox
 from hookwire.store import rows
-from hookwire.store.base import AttemptResult, Claim
+from hookwire.store.base import AttemptResult, Claim, HandedOff, HandOff
 from hookwire.store.sql import queries
-from hookwire.store.sqlite_batch import insert_rows
+from hookwire.store.sqlite_batch import DELIVERY_COLUMNS, DeliveryRow, insert_rows
+from hookwire.store.sqlite_writer import Writer
 
 Q = queries("sqlite")
+
+#: The lease token of a delivery written leased: as if claimed once (claims bump it from 0).
+FIRST_LEASE = 1
 
 ATTEMPT_COLUMNS = (
     "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",
@@ -41,13 +46,68 @@ def claim(
     if chosen == "[]":
         return []
     c.execute(Q["claim_chosen"], {"ids": chosen, "lease_until": params["lease_until"], "now": params["now"]})
-    details = orjson.loads(c.execute(Q["claim_details"], {"ids": chosen}).fetchone()[0])
+    return _claims(c, chosen, now, box)
+
+
+def _claims(c: sqlite3.Connection, ids: str, now: datetime, box: SecretBox | None) -> list[Claim]:
+    """The claims of the leased deliveries ``ids`` (a JSON array), with all an attempt needs."""
+    return _claims_from(c.execute(Q["claim_details"], {"ids": ids}).fetchone()[0], now, box)
+
+
+def _claims_from(details: str, now: datetime, box: SecretBox | None) -> list[Claim]:
     claims = []
-    for row in details:
+    for row in orjson.loads(details):
         row["payload"] = bytes.fromhex(row["payload"])
         claims.append(rows.claim_from_row(row, row["lease_token"], now, box))
     claims.sort(key=lambda claim: claim.delivery_id)
     return claims
+
+
+class HandOffs:
+    """Writes new deliveries leased to the worker of this process (``Store.hand_off_to``), as
+    many as it has room for, and gives it their claims once the transaction commits.
+
+    A message created where its worker runs would otherwise be written, then claimed in a
+    second transaction (a look for what is due, an update, a read of what the attempt needs).
+    Written leased, the claim is the write itself, and the worker starts at once: no claim
+    query, one commit fewer before the request goes out. Nothing else changes: the delivery is
+    ``sending`` under lease token 1, due when the lease ends, as if claimed, so if the worker
+    never sends it (it crashed) any worker claims it once the lease expires.
+    """
+
+    def __init__(self, writer: Writer, box: SecretBox | None) -> None:
+        self._writer = writer
+        self._box = box
+        #: Set and read on the writer thread only, between transactions (``SQLiteStore``).
+        self.target: HandOff | None = None
+
+    def write(self, c: sqlite3.Connection, deliveries: list[DeliveryRow]) -> list[DeliveryRow]:
+        """Write, leased, the deliveries the target has room for; return the others."""
+        target = self.target
+        if target is None:
+            return deliveries
+        total, rooms = target.room({row.endpoint_id for row in deliveries})
+        leased: list[DeliveryRow] = []
+        others: list[DeliveryRow] = []
+        lease_ms = int(target.lease.total_seconds() * 1000)
+        for row in deliveries:
+            if total > 0 and rooms.get(row.endpoint_id, 0) > 0:
+                total -= 1
+                rooms[row.endpoint_id] -= 1
+                leased.append(row._replace(status="sending", due_at=row.created_at + lease_ms))
+            else:
+                others.append(row)
+        if not leased:
+            return others
+        insert_rows(
+            c, "delivery", (*DELIVERY_COLUMNS, "lease_token"), [(*row, FIRST_LEASE) for row in leased]
+        )
+        ids = orjson.dumps([row.id for row in leased]).decode()
+        details: str = c.execute(Q["claim_details"], {"ids": ids}).fetchone()[0]
+        now, box = from_ms(leased[0].created_at), self._box
+        handed = HandedOff(len(leased), lambda: _claims_from(details, now, box))
+        self._writer.after_commit(lambda: target.take(handed))
+        return others
 
 
 def record(c: sqlite3.Connection, results: Sequence[AttemptResult], now_ms: int) -> set[str]:

@@ -11,6 +11,10 @@ one fails is the transaction rolled back and the batch run again, each job in a 
 that one failure does not undo the others. Callers are answered with one wake-up of their
 event loop per batch, not one per write.
 
+A job may also ask for something to happen once its writes are committed
+(``after_commit``): run on this thread after the commit, and never for a job whose writes
+were rolled back.
+
 Every statement counts, too: Python's sqlite3 module lets go of the interpreter's lock while
 SQLite works, and this thread must then wait to get it back from the busy event loop thread.
 So a batch is one transaction with as few statements as its jobs need (no savepoints unless
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import queue
 import sqlite3
 import threading
@@ -32,6 +37,8 @@ from typing import Any, TypeVar
 from hookwire.core.errors import HookwireError, StoreError
 
 T = TypeVar("T")
+
+log = logging.getLogger("hookwire.store")
 
 MAX_JOBS_PER_COMMIT = 512
 
@@ -54,6 +61,8 @@ class Writer:
     def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._connect = connect
+        # What the jobs of the transaction in progress asked to run once it commits.
+        self._after_commit: list[Callable[[], None]] = []
         self._ready: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._thread = threading.Thread(target=self._run, name="hookwire-sqlite-writer", daemon=True)
         self._thread.start()
@@ -72,6 +81,11 @@ class Writer:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._jobs.put(_Job(lambda c: group(c, [item])[0], future, group, item))
         return await future
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on this thread once the transaction of the job calling this has
+        committed, or not at all if the job's writes are rolled back. For jobs only."""
+        self._after_commit.append(callback)
 
     def close(self) -> None:
         self._jobs.put(None)
@@ -109,6 +123,7 @@ class Writer:
         return False
 
     def _commit(self, connection: sqlite3.Connection, batch: list[_Job]) -> None:
+        after = self._after_commit
         try:
             connection.execute("BEGIN IMMEDIATE")
             try:
@@ -118,15 +133,24 @@ class Writer:
                 # failure is its alone.
                 if connection.in_transaction:
                     connection.execute("ROLLBACK")
+                after.clear()
                 connection.execute("BEGIN IMMEDIATE")
-                outcomes = [_run_in_savepoint(connection, job.run) for job in batch]
+                outcomes = [_run_in_savepoint(connection, job.run, after) for job in batch]
             connection.execute("COMMIT")
         except sqlite3.Error as exc:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            after.clear()
             error = StoreError(f"the database write failed: {exc}")
             error.__cause__ = exc
             outcomes = [(False, error)] * len(batch)
+        committed = after[:]
+        after.clear()
+        for callback in committed:
+            try:
+                callback()
+            except Exception:
+                log.exception("an after-commit callback raised")
         _answer(batch, outcomes)
 
 
@@ -160,26 +184,30 @@ def _answer(batch: list[_Job], outcomes: list[tuple[bool, Any]]) -> None:
 
 
 def _run_in_savepoint(
-    connection: sqlite3.Connection, job: Callable[[sqlite3.Connection], Any]
+    connection: sqlite3.Connection, job: Callable[[sqlite3.Connection], Any], after: list[Callable[[], None]]
 ) -> tuple[bool, Any]:
+    asked = len(after)  # what the job asks to run after the commit goes if its writes go
+
+    def roll_back() -> None:
+        connection.execute("ROLLBACK TO job")
+        connection.execute("RELEASE job")
+        del after[asked:]
+
     connection.execute("SAVEPOINT job")
     try:
         value = job(connection)
     except HookwireError as exc:
-        connection.execute("ROLLBACK TO job")
-        connection.execute("RELEASE job")
+        roll_back()
         return False, exc
     except sqlite3.Error as exc:
         if not connection.in_transaction:
             raise  # the whole transaction is gone (disk full, I/O error): fail the batch
-        connection.execute("ROLLBACK TO job")
-        connection.execute("RELEASE job")
+        roll_back()
         error = StoreError(f"the database write failed: {exc}")
         error.__cause__ = exc
         return False, error
     except Exception as exc:
-        connection.execute("ROLLBACK TO job")
-        connection.execute("RELEASE job")
+        roll_back()
         return False, exc
     connection.execute("RELEASE job")
     return True, value
