@@ -22,6 +22,16 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'hookwire.db'}"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def each_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database of each backend in turn: a module whose ``database_url`` returns it
+    runs every test on both."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return f"sqlite:///{tmp_path / 'hookwire.db'}"
+
+
 @pytest.fixture
 def settings() -> Settings:
     return Settings(

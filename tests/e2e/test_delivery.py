@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +14,10 @@ from hookwire.testing import Receiver, Reply
 from tests.conftest import HooksFactory
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture
+def database_url(each_database_url: str) -> str:
     """Every delivery test runs on both backends."""
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'hookwire.db'}"
+    return each_database_url
 
 
 async def test_retries_until_success_with_same_id_and_valid_signatures(

@@ -15,12 +15,9 @@ from hookwire.testing import Receiver
 LOOPBACK = ["127.0.0.0/8"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgres":
-        url: str = request.getfixturevalue("postgres_url")
-        return url
-    return f"sqlite:///{tmp_path / 'hookwire.db'}"
+@pytest.fixture
+def database_url(each_database_url: str) -> str:
+    return each_database_url
 
 
 def raw_dump(database_url: str) -> bytes:

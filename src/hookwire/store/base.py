@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from hookwire.core.errors import ValidationError
 from hookwire.core.stats import Backlog, EndpointActivity, MessageSearch, TimelineBucket
@@ -27,6 +27,8 @@ from hookwire.core.types import (
     Message,
     Page,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +119,25 @@ class HandOff(Protocol):
     def take(self, handed: HandedOff) -> None:
         """Deliveries written leased to the worker have been committed."""
         ...
+
+
+def split_by_room(
+    hand_off: HandOff, deliveries: Sequence[T], endpoint_of: Callable[[T], str]
+) -> tuple[list[T], list[T]]:
+    """Those of the new ``deliveries`` that ``hand_off`` has room for, and the others, each in
+    the order given."""
+    total, rooms = hand_off.room({endpoint_of(delivery) for delivery in deliveries})
+    taken: list[T] = []
+    others: list[T] = []
+    for delivery in deliveries:
+        endpoint_id = endpoint_of(delivery)
+        if total > 0 and rooms.get(endpoint_id, 0) > 0:
+            total -= 1
+            rooms[endpoint_id] -= 1
+            taken.append(delivery)
+        else:
+            others.append(delivery)
+    return taken, others
 
 
 class Store(ABC):

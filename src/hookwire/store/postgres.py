@@ -43,8 +43,8 @@ from hookwire.core.types import (
     Page,
 )
 from hookwire.store import rows, stats_rows
-from hookwire.store.base import AttemptResult, Claim, MessageFilter, Store
-from hookwire.store.postgres_messages import MessageGroups, create_messages_async
+from hookwire.store.base import AttemptResult, Claim, HandOff, MessageFilter, Store
+from hookwire.store.postgres_messages import Leasing, MessageGroups, create_messages_async
 from hookwire.store.postgres_outbox import create_message_async, create_message_sync
 from hookwire.store.sql import migrations, queries
 
@@ -91,6 +91,12 @@ class PostgresStore(Store):
         self._message_groups = MessageGroups(
             self._create_message_group, self._create_message_alone, self._find_applications
         )
+        # The worker of this process that new deliveries are handed off to, and the group
+        # writes leasing to it that have not handed over yet (``hand_off_to`` waits for them).
+        self._hand_off: HandOff | None = None
+        self._leasing_writes = 0
+        self._no_leasing_writes = asyncio.Event()
+        self._no_leasing_writes.set()
         self._pool = AsyncConnectionPool(
             database_url,
             min_size=min_size,
@@ -324,14 +330,36 @@ class PostgresStore(Store):
         return found
 
     async def _create_message_alone(self, message: Message, now: datetime) -> tuple[Message, bool]:
-        async with self._connection() as c:
-            return await _translated(create_message_async(c, message, now=now), message)
+        async with self._leasing() as leasing, self._connection() as c:
+            return await _translated(create_message_async(c, message, now=now, leasing=leasing), message)
 
     async def _create_message_group(
         self, group: Sequence[tuple[Message, datetime]]
     ) -> list[tuple[Message, bool]]:
-        async with self._connection() as c:
-            return await create_messages_async(c, group)
+        async with self._leasing() as leasing, self._connection() as c:
+            return await create_messages_async(c, group, leasing)
+
+    @contextlib.asynccontextmanager
+    async def _leasing(self) -> AsyncIterator[Leasing | None]:
+        """For one write of new messages: their deliveries leased to this process's worker, if
+        it has one, and handed over to it once the write (inside this block) has committed."""
+        if self._hand_off is None:
+            yield None
+            return
+        leasing = Leasing(self._hand_off, self._box)
+        self._leasing_writes += 1
+        self._no_leasing_writes.clear()
+        try:
+            yield leasing
+            leasing.hand_over()  # reached only when the block, and so the transaction, succeeded
+        finally:
+            self._leasing_writes -= 1
+            if not self._leasing_writes:
+                self._no_leasing_writes.set()
+
+    async def hand_off_to(self, hand_off: HandOff | None) -> None:
+        self._hand_off = hand_off
+        await self._no_leasing_writes.wait()
 
     async def create_message_within(
         self, connection: object, message: Message, *, now: datetime

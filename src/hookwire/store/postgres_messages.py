@@ -1,8 +1,9 @@
 """Group commit for new messages on PostgreSQL.
 
-Every message is written with a ``NOTIFY``, and PostgreSQL serialises the commits of
-transactions that notify: one message per transaction would cost one commit (and one WAL
-flush) after another, a few hundred messages a second however many connections there are.
+A message is written with a ``NOTIFY`` (for the workers elsewhere), and PostgreSQL
+serialises the commits of transactions that notify: one message per transaction would cost
+one commit (and one WAL flush) after another, a few hundred messages a second however many
+connections there are.
 So concurrent ``create_message`` calls join a group: while one group commits, the next one
 gathers, and each is written with a handful of set-based statements, one ``NOTIFY`` and one
 commit. When idle, a group is one message and it is written at once.
@@ -14,13 +15,17 @@ is unavailable, every message of the group fails at once.
 Messages for an application named by id or uid (the HTTP API's) join groups too: the
 applications a group names are looked up with one query, each message is made for the one
 found, and the group is written as any other. A name not found fails that message alone.
+
+When a worker runs in this process (``Store.hand_off_to``), the deliveries it has room for are
+written leased to it (``Leasing``) and given to it once the transaction has committed; only a
+group that leaves some deliveries pending notifies the other workers.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +34,13 @@ import psycopg
 from psycopg.rows import dict_row
 
 from hookwire.core import ids
-from hookwire.core.clock import to_ms
+from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.errors import NotFound, StoreError
 from hookwire.core.filters import matches
+from hookwire.core.secretbox import SecretBox
 from hookwire.core.types import Application, Message
 from hookwire.store import rows
+from hookwire.store.base import Claim, HandedOff, HandOff, split_by_room
 from hookwire.store.sql import queries
 
 Q = queries("postgres")
@@ -47,6 +54,21 @@ WriteGroup = Callable[[Sequence[tuple[Message, datetime]]], Awaitable[list[Creat
 WriteOne = Callable[[Message, datetime], Awaitable[Created]]
 #: The applications found for names (ids or uids), by name; names not found are left out.
 FindApplications = Callable[[Sequence[str]], Awaitable[dict[str, Application]]]
+
+
+@dataclass(slots=True)
+class Leasing:
+    """Deliveries of one transaction written leased to the worker ``target``, whose claims it
+    is given once the transaction has committed (``hand_over``), and never if it rolled back."""
+
+    target: HandOff
+    box: SecretBox | None
+    claims: list[Claim] = field(default_factory=list)
+
+    def hand_over(self) -> None:
+        if self.claims:
+            claims = sorted(self.claims, key=lambda claim: claim.delivery_id)
+            self.target.take(HandedOff(len(claims), lambda: claims))
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +185,12 @@ def _fail(future: asyncio.Future[Created], exc: Exception) -> None:
 
 
 async def create_messages_async(
-    connection: psycopg.AsyncConnection[Any], group: Sequence[tuple[Message, datetime]]
+    connection: psycopg.AsyncConnection[Any],
+    group: Sequence[tuple[Message, datetime]],
+    leasing: Leasing | None = None,
 ) -> list[tuple[Message, bool]]:
-    """Insert and fan out a group of messages on ``connection``, inside its transaction.
+    """Insert and fan out a group of messages on ``connection``, inside its transaction; with
+    ``leasing``, the deliveries its worker has room for are written leased to it.
 
     Returns, for each message in order, the stored message and whether it was created (an
     event id already taken returns the message that took it).
@@ -203,19 +228,44 @@ async def create_messages_async(
         targets: dict[str, list[tuple[str, tuple[Any, ...] | None]]] = {}
         for row in await c.fetchall():
             targets.setdefault(row["app_id"], []).append((row["id"], rows.json_tuple(row["filter_types"])))
-        deliveries: dict[str, list[Any]] = {"ids": [], "message_ids": [], "endpoint_ids": [], "app_ids": []}
-        nows: list[int] = []
-        for (message, now), (_, was_created) in zip(group, results, strict=True):
-            if not was_created:
-                continue
-            for endpoint_id, filter_types in targets.get(message.app_id, ()):
-                if matches(filter_types, message.event_type):
-                    deliveries["ids"].append(ids.new_id(ids.DELIVERY))
-                    deliveries["message_ids"].append(message.id)
-                    deliveries["endpoint_ids"].append(endpoint_id)
-                    deliveries["app_ids"].append(message.app_id)
-                    nows.append(to_ms(now))
-        if nows:
-            await c.execute(Q["insert_deliveries_of_messages"], {**deliveries, "nows": nows})
-        await c.execute(Q["notify"])
+        new = [
+            (ids.new_id(ids.DELIVERY), message.id, endpoint_id, message.app_id, to_ms(now))
+            for (message, now), (_, was_created) in zip(group, results, strict=True)
+            if was_created
+            for endpoint_id, filter_types in targets.get(message.app_id, ())
+            if matches(filter_types, message.event_type)
+        ]
+        if leasing is not None and new:
+            new = await _write_leased(c, new, leasing)
+        if new:
+            ids_, message_ids, endpoint_ids, app_ids, nows = (
+                list(column) for column in zip(*new, strict=True)
+            )
+            params = {
+                "ids": ids_,
+                "message_ids": message_ids,
+                "endpoint_ids": endpoint_ids,
+                "app_ids": app_ids,
+                "nows": nows,
+            }
+            await c.execute(Q["insert_deliveries_of_messages"], params)
+            await c.execute(Q["notify"])  # only pending deliveries are work for other workers
     return results
+
+
+async def _write_leased(
+    c: psycopg.AsyncCursor[Any], new: list[tuple[str, str, str, str, int]], leasing: Leasing
+) -> list[tuple[str, str, str, str, int]]:
+    """Write leased the deliveries ``leasing``'s worker has room for; return the others."""
+    leased, others = split_by_room(leasing.target, new, lambda delivery: delivery[2])
+    if leased:
+        keys = ("id", "message_id", "endpoint_id", "app_id", "now")
+        params = {
+            "rows": orjson.dumps([dict(zip(keys, delivery, strict=True)) for delivery in leased]).decode(),
+            "lease_ms": int(leasing.target.lease.total_seconds() * 1000),
+        }
+        await c.execute(Q["insert_leased_deliveries"], params)
+        await c.execute(Q["claim_details"], {"ids": [delivery[0] for delivery in leased]})
+        now = from_ms(leased[0][4])
+        leasing.claims += [rows.claim_from_row(row, 1, now, leasing.box) for row in await c.fetchall()]
+    return others

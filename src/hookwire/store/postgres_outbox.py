@@ -20,7 +20,7 @@ from hookwire.core.clock import to_ms
 from hookwire.core.filters import matches
 from hookwire.core.types import Message
 from hookwire.store import rows
-from hookwire.store.postgres_messages import create_messages_async
+from hookwire.store.postgres_messages import Leasing, create_messages_async
 from hookwire.store.sql import queries
 
 Q = queries("postgres")
@@ -42,11 +42,15 @@ def _deliveries_params(
 
 
 async def create_message_async(
-    connection: psycopg.AsyncConnection[Any], message: Message, *, now: datetime
+    connection: psycopg.AsyncConnection[Any],
+    message: Message,
+    *,
+    now: datetime,
+    leasing: Leasing | None = None,
 ) -> tuple[Message, bool]:
     """Insert and fan out on ``connection``, inside whatever transaction it is in: a group of
     one for the statements that write groups (see :mod:`hookwire.store.postgres_messages`)."""
-    [result] = await create_messages_async(connection, [(message, now)])
+    [result] = await create_messages_async(connection, [(message, now)], leasing)
     return result
 
 

@@ -19,7 +19,7 @@ import orjson
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.secretbox import SecretBox
 from hookwire.store import rows
-from hookwire.store.base import AttemptResult, Claim, HandedOff, HandOff
+from hookwire.store.base import AttemptResult, Claim, HandedOff, HandOff, split_by_room
 from hookwire.store.sql import queries
 from hookwire.store.sqlite_batch import DELIVERY_COLUMNS, DeliveryRow, insert_rows
 from hookwire.store.sqlite_writer import Writer
@@ -86,19 +86,11 @@ class HandOffs:
         target = self.target
         if target is None:
             return deliveries
-        total, rooms = target.room({row.endpoint_id for row in deliveries})
-        leased: list[DeliveryRow] = []
-        others: list[DeliveryRow] = []
-        lease_ms = int(target.lease.total_seconds() * 1000)
-        for row in deliveries:
-            if total > 0 and rooms.get(row.endpoint_id, 0) > 0:
-                total -= 1
-                rooms[row.endpoint_id] -= 1
-                leased.append(row._replace(status="sending", due_at=row.created_at + lease_ms))
-            else:
-                others.append(row)
-        if not leased:
+        taken, others = split_by_room(target, deliveries, lambda row: row.endpoint_id)
+        if not taken:
             return others
+        lease_ms = int(target.lease.total_seconds() * 1000)
+        leased = [row._replace(status="sending", due_at=row.created_at + lease_ms) for row in taken]
         insert_rows(
             c, "delivery", (*DELIVERY_COLUMNS, "lease_token"), [(*row, FIRST_LEASE) for row in leased]
         )

@@ -1,22 +1,15 @@
-"""Hand-offs on SQLite: new deliveries written leased to the worker of the process, as many as it
-has room for, given to it only once committed, and claimed by anyone once the lease expires."""
+"""Hand-offs: new deliveries written leased to the worker of the process, as many as it has
+room for, given to it only once committed, and claimed by anyone once the lease expires."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-
-from hookwire import Settings, Webhooks
 from hookwire.core.clock import utcnow
 from hookwire.core.types import DeliveryStatus
-from hookwire.store.base import Claim, HandedOff
-from hookwire.store.sqlite import SQLiteStore
-from hookwire.testing import Receiver
-from tests.conftest import LOOPBACK
+from hookwire.store.base import Claim, HandedOff, Store
 from tests.contract.test_store import LEASE, application, claim_all, endpoint, message, result
 
 
@@ -42,19 +35,11 @@ class Worker:
             self.rooms[claim.endpoint_id] -= 1
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "hand-off.db")
-    await opened.migrate()
-    yield opened
-    await opened.close()
-
-
-async def statuses(store: SQLiteStore, app_id: str, message_id: str) -> dict[str, DeliveryStatus]:
+async def statuses(store: Store, app_id: str, message_id: str) -> dict[str, DeliveryStatus]:
     return {d.endpoint_id: d.status for d in await store.list_deliveries(app_id, message_id)}
 
 
-async def test_deliveries_are_written_leased_up_to_the_room_the_worker_has(store: SQLiteStore) -> None:
+async def test_deliveries_are_written_leased_up_to_the_room_the_worker_has(store: Store) -> None:
     app = await store.create_application(application())
     roomy, full = [await store.create_endpoint(endpoint(app)) for _ in range(2)]
     worker = Worker(total=10, rooms={roomy.id: 1})
@@ -82,7 +67,7 @@ async def test_deliveries_are_written_leased_up_to_the_room_the_worker_has(store
     }
 
 
-async def test_the_total_room_bounds_what_one_commit_hands_off(store: SQLiteStore) -> None:
+async def test_the_total_room_bounds_what_one_commit_hands_off(store: Store) -> None:
     app = await store.create_application(application())
     endpoints = [await store.create_endpoint(endpoint(app)) for _ in range(3)]
     worker = Worker(total=2, rooms={e.id: 5 for e in endpoints})
@@ -94,7 +79,7 @@ async def test_the_total_room_bounds_what_one_commit_hands_off(store: SQLiteStor
     assert len(await claim_all(store)) == 1
 
 
-async def test_a_hand_off_never_acted_on_is_claimed_when_its_lease_expires(store: SQLiteStore) -> None:
+async def test_a_hand_off_never_acted_on_is_claimed_when_its_lease_expires(store: Store) -> None:
     app = await store.create_application(application())
     ep = await store.create_endpoint(endpoint(app))
     worker = Worker(total=10, rooms={ep.id: 1})
@@ -111,12 +96,12 @@ async def test_a_hand_off_never_acted_on_is_claimed_when_its_lease_expires(store
     assert written == {handed.delivery_id}
 
 
-async def test_only_committed_deliveries_are_handed_off(store: SQLiteStore) -> None:
+async def test_only_committed_deliveries_are_handed_off(store: Store) -> None:
     app = await store.create_application(application())
     ep = await store.create_endpoint(endpoint(app))
     worker = Worker(total=100, rooms={ep.id: 100})
     await store.hand_off_to(worker)
-    orphan = application()  # never stored: its message fails, and the group is written again alone
+    orphan = application()  # never stored: its message fails, and the group is written again
 
     outcomes = await asyncio.gather(
         *(store.create_message(message(app), now=utcnow()) for _ in range(3)),
@@ -125,14 +110,19 @@ async def test_only_committed_deliveries_are_handed_off(store: SQLiteStore) -> N
         return_exceptions=True,
     )
 
-    created = [o[0].id for o in outcomes if isinstance(o, tuple)]
+    created = {o[0].id for o in outcomes if isinstance(o, tuple)}
     assert len(created) == 6
-    assert sorted(c.message_id for c in worker.taken) == sorted(created)  # each once
+    handed = [c.message_id for c in worker.taken]
+    assert len(handed) == len(set(handed))  # each once
+    assert set(handed) <= created  # committed ones only
     for message_id in created:
-        assert await statuses(store, app.id, message_id) == {ep.id: DeliveryStatus.SENDING}
+        leased = message_id in handed
+        expected = DeliveryStatus.SENDING if leased else DeliveryStatus.PENDING
+        assert await statuses(store, app.id, message_id) == {ep.id: expected}
+    assert {c.message_id for c in await claim_all(store)} == created - set(handed)
 
 
-async def test_no_hand_off_once_the_worker_is_gone(store: SQLiteStore) -> None:
+async def test_no_hand_off_once_the_worker_is_gone(store: Store) -> None:
     app = await store.create_application(application())
     ep = await store.create_endpoint(endpoint(app))
     worker = Worker(total=10, rooms={ep.id: 10})
@@ -143,44 +133,3 @@ async def test_no_hand_off_once_the_worker_is_gone(store: SQLiteStore) -> None:
 
     assert worker.taken == []
     assert await statuses(store, app.id, msg.id) == {ep.id: DeliveryStatus.PENDING}
-
-
-async def test_a_message_created_in_process_is_sent_without_a_claim(
-    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    claimed: list[str] = []
-    claim_due = SQLiteStore.claim_due
-
-    async def claim_and_note(self: SQLiteStore, **kwargs: object) -> list[Claim]:
-        claims = await claim_due(self, **kwargs)  # type: ignore[arg-type]
-        claimed.extend(c.delivery_id for c in claims)
-        return claims
-
-    monkeypatch.setattr(SQLiteStore, "claim_due", claim_and_note)
-    settings = Settings(allow_networks=LOOPBACK)
-    async with Webhooks(f"sqlite:///{tmp_path / 'hooks.db'}", settings=settings) as hooks:
-        await hooks.add("order.created", receiver.url)
-        sent = [await hooks.trigger("order.created", {"n": n}) for n in range(5)]
-        await receiver.wait_for(5)
-        await hooks.wait_until_idle()
-        deliveries = [d for m in sent for d in await hooks.messages.deliveries("default", m.id)]
-
-    assert sorted(r.webhook_id for r in receiver.requests) == sorted(m.id for m in sent)
-    assert {d.status for d in deliveries} == {DeliveryStatus.SUCCEEDED}
-    assert claimed == []
-
-
-async def test_stopping_while_deliveries_are_handed_off_leaves_none_leased(
-    tmp_path: Path, receiver: Receiver
-) -> None:
-    url = f"sqlite:///{tmp_path / 'hooks.db'}"
-    settings = Settings(allow_networks=LOOPBACK, endpoint_concurrency=2)
-    hooks = await Webhooks(url, settings=settings).open()
-    await hooks.add("order.created", receiver.url)
-    sent = await asyncio.gather(*(hooks.trigger("order.created", {"n": n}) for n in range(200)))
-    await hooks.close()  # most are still handed off and waiting for the endpoint's two slots
-
-    # Whatever the stop did not send was handed back, due now, not left leased for a lease.
-    async with Webhooks(url, settings=settings) as reopened:
-        await reopened.wait_until_idle(timeout=20)
-    assert {r.webhook_id for r in receiver.requests} == {m.id for m in sent}
