@@ -122,7 +122,7 @@ class Worker:
         self._latency: dict[str, float] = {}
         self._unwritten = 0  # results and hand-backs not committed yet, the batch being written included
         # Deliveries handed off by the store and not taken on the event loop yet: counted on
-        # the store's writer thread, uncounted here.
+        # the thread that writes (SQLite's writer thread), uncounted on the event loop.
         self._incoming = 0
         self._incoming_lock = threading.Lock()
         self._held_back = False  # claiming paused until results are written
@@ -220,8 +220,9 @@ class Worker:
         return self._settings.lease
 
     def room(self, endpoint_ids: Collection[str]) -> tuple[int, dict[str, int]]:
-        """``HandOff.room``, on the store's writer thread: what this worker would take now, in
-        all and per endpoint, by the rules of a claim. It only reads counters the event loop
+        """``HandOff.room``, on the thread that writes (SQLite's writer thread, else this
+        event loop): what this worker would take now, in all and per endpoint, by the rules of
+        a claim. It only reads counters the event loop
         keeps; an answer gone stale meanwhile costs a wait in the queue or a hand-back, never
         a delivery."""
         s = self._settings
@@ -241,7 +242,7 @@ class Worker:
         return self._held_cap(endpoint_id) - held
 
     def take(self, handed: HandedOff) -> None:
-        """``HandOff.take``, on the store's writer thread once the deliveries are committed."""
+        """``HandOff.take``, on the thread that writes, once the deliveries are committed."""
         assert self._loop is not None
         with self._incoming_lock:
             self._incoming += handed.count
