@@ -46,7 +46,7 @@ async def test_deliveries_are_written_leased_up_to_the_room_the_worker_has(store
     await store.hand_off_to(worker)
 
     first, _ = await store.create_message(message(app), now=utcnow())
-    second, _ = await store.create_message(message(app, event_id="e-2"), now=utcnow())  # written alone
+    second, _ = await store.create_message(message(app, event_id="e-2"), now=utcnow())  # the path for ids
 
     assert await statuses(store, app.id, first.id) == {
         roomy.id: DeliveryStatus.SENDING,
