@@ -88,6 +88,11 @@ class MessageFilter:
     after: datetime | None = None
 
 
+#: The lease token of a delivery written leased (a hand-off): as if claimed once, since claims
+#: bump it from 0.
+FIRST_LEASE = 1
+
+
 @dataclass(frozen=True, slots=True)
 class HandedOff:
     """Deliveries written leased to a worker, committed: how many, and a function that makes

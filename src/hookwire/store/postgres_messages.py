@@ -27,7 +27,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import psycopg
@@ -40,7 +40,7 @@ from hookwire.core.filters import matches
 from hookwire.core.secretbox import SecretBox
 from hookwire.core.types import Application, Message
 from hookwire.store import rows
-from hookwire.store.base import Claim, HandedOff, HandOff, split_by_room
+from hookwire.store.base import FIRST_LEASE, Claim, HandedOff, HandOff, split_by_room
 from hookwire.store.sql import queries
 
 Q = queries("postgres")
@@ -54,6 +54,16 @@ WriteGroup = Callable[[Sequence[tuple[Message, datetime]]], Awaitable[list[Creat
 WriteOne = Callable[[Message, datetime], Awaitable[Created]]
 #: The applications found for names (ids or uids), by name; names not found are left out.
 FindApplications = Callable[[Sequence[str]], Awaitable[dict[str, Application]]]
+
+
+class NewDelivery(NamedTuple):
+    """A delivery about to be written, in the column order of ``insert_deliveries_of_messages``."""
+
+    id: str
+    message_id: str
+    endpoint_id: str
+    app_id: str
+    now: int
 
 
 @dataclass(slots=True)
@@ -229,7 +239,7 @@ async def create_messages_async(
         for row in await c.fetchall():
             targets.setdefault(row["app_id"], []).append((row["id"], rows.json_tuple(row["filter_types"])))
         new = [
-            (ids.new_id(ids.DELIVERY), message.id, endpoint_id, message.app_id, to_ms(now))
+            NewDelivery(ids.new_id(ids.DELIVERY), message.id, endpoint_id, message.app_id, to_ms(now))
             for (message, now), (_, was_created) in zip(group, results, strict=True)
             if was_created
             for endpoint_id, filter_types in targets.get(message.app_id, ())
@@ -254,18 +264,19 @@ async def create_messages_async(
 
 
 async def _write_leased(
-    c: psycopg.AsyncCursor[Any], new: list[tuple[str, str, str, str, int]], leasing: Leasing
-) -> list[tuple[str, str, str, str, int]]:
+    c: psycopg.AsyncCursor[Any], new: list[NewDelivery], leasing: Leasing
+) -> list[NewDelivery]:
     """Write leased the deliveries ``leasing``'s worker has room for; return the others."""
-    leased, others = split_by_room(leasing.target, new, lambda delivery: delivery[2])
+    leased, others = split_by_room(leasing.target, new, lambda delivery: delivery.endpoint_id)
     if leased:
-        keys = ("id", "message_id", "endpoint_id", "app_id", "now")
         params = {
-            "rows": orjson.dumps([dict(zip(keys, delivery, strict=True)) for delivery in leased]).decode(),
+            "rows": orjson.dumps([delivery._asdict() for delivery in leased]).decode(),
             "lease_ms": int(leasing.target.lease.total_seconds() * 1000),
+            "lease_token": FIRST_LEASE,
         }
         await c.execute(Q["insert_leased_deliveries"], params)
         await c.execute(Q["claim_details"], {"ids": [delivery[0] for delivery in leased]})
-        now = from_ms(leased[0][4])
-        leasing.claims += [rows.claim_from_row(row, 1, now, leasing.box) for row in await c.fetchall()]
+        now = from_ms(leased[0].now)
+        found = await c.fetchall()
+        leasing.claims += [rows.claim_from_row(row, FIRST_LEASE, now, leasing.box) for row in found]
     return others

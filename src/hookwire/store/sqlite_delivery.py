@@ -19,15 +19,12 @@ import orjson
 from hookwire.core.clock import from_ms, to_ms
 from hookwire.core.secretbox import SecretBox
 from hookwire.store import rows
-from hookwire.store.base import AttemptResult, Claim, HandedOff, HandOff, split_by_room
+from hookwire.store.base import FIRST_LEASE, AttemptResult, Claim, HandedOff, HandOff, split_by_room
 from hookwire.store.sql import queries
 from hookwire.store.sqlite_batch import DELIVERY_COLUMNS, DeliveryRow, insert_rows
 from hookwire.store.sqlite_writer import Writer
 
 Q = queries("sqlite")
-
-#: The lease token of a delivery written leased: as if claimed once (claims bump it from 0).
-FIRST_LEASE = 1
 
 ATTEMPT_COLUMNS = (
     "id", "delivery_id", "message_id", "endpoint_id", "app_id", "number", "url", "started_at",

@@ -344,9 +344,10 @@ SELECT id, app_id, filter_types FROM endpoint WHERE app_id = ANY(%(app_ids)s::te
 
 -- name: insert_leased_deliveries
 -- New deliveries written leased to the worker of this process (Store.hand_off_to): as a claim
--- would leave them, sending under lease token 1 and due when the lease ends.
+-- would leave them, sending under the first lease token and due when the lease ends.
 INSERT INTO delivery (id, message_id, endpoint_id, app_id, status, due_at, lease_token, created_at, updated_at)
-SELECT d.id, d.message_id, d.endpoint_id, d.app_id, 'sending', d.now + %(lease_ms)s, 1, d.now, d.now
+SELECT d.id, d.message_id, d.endpoint_id, d.app_id, 'sending', d.now + %(lease_ms)s, %(lease_token)s,
+       d.now, d.now
 FROM jsonb_to_recordset(%(rows)s::jsonb) AS d(id text, message_id text, endpoint_id text, app_id text, now bigint)
 
 -- name: insert_deliveries_of_messages
