@@ -4,8 +4,6 @@ accepted message arrives at least once, and duplicates carry the same webhook-id
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -15,7 +13,7 @@ import pytest
 
 from hookwire import DeliveryStatus, Webhooks
 from hookwire.testing import Receiver, Reply
-from tests.e2e.workers import start_worker, stop
+from tests.e2e.workers import kill, start_worker, stop
 
 MESSAGES = 300
 
@@ -33,8 +31,7 @@ async def test_sigkill_with_deliveries_in_flight_loses_nothing(database_url: str
         try:
             await receiver.wait_for(MESSAGES // 4, timeout=30)
         finally:
-            os.kill(first.pid, signal.SIGKILL)
-            first.wait(timeout=10)
+            kill(first)
         seen_at_kill = len(receiver.requests)
         assert seen_at_kill < MESSAGES, "the worker finished before it could be killed"
 
@@ -49,8 +46,7 @@ async def test_sigkill_with_deliveries_in_flight_loses_nothing(database_url: str
                         break
                     await asyncio.sleep(0.05)
         finally:
-            second.send_signal(signal.SIGTERM)
-            assert second.wait(timeout=30) == 0, log.read_text()
+            assert stop(second) == 0, log.read_text()
 
     received = Counter(r.webhook_id for r in receiver.requests)
     lost = accepted - set(received)
@@ -99,8 +95,7 @@ async def test_sigkill_of_an_application_holding_handed_off_deliveries_loses_not
         try:
             await receiver.wait_for(100, timeout=30)
         finally:
-            os.kill(app.pid, signal.SIGKILL)
-            app.wait(timeout=10)
+            kill(app)
         async with Webhooks(database_url, worker=False) as hooks:
             leased_at_kill = (await hooks.store.count_deliveries())[DeliveryStatus.SENDING]
         # Handed off to the dead process's worker and never sent: leased to it, not lost.
