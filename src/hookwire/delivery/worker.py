@@ -222,9 +222,8 @@ class Worker:
     def room(self, endpoint_ids: Collection[str]) -> tuple[int, dict[str, int]]:
         """``HandOff.room``, on the thread that writes (SQLite's writer thread, else this
         event loop): what this worker would take now, in all and per endpoint, by the rules of
-        a claim. It only reads counters the event loop
-        keeps; an answer gone stale meanwhile costs a wait in the queue or a hand-back, never
-        a delivery."""
+        a claim. It only reads counters the event loop keeps; an answer gone stale meanwhile
+        costs a wait in the queue or a hand-back, never a delivery."""
         s = self._settings
         if self._stopping or self._unwritten >= s.concurrency:
             return 0, {}
@@ -238,8 +237,7 @@ class Worker:
     def _room_for_new(self, endpoint_id: str) -> int:
         if self._standing.get(endpoint_id) is Standing.HANGS:
             return 0  # it would be handed back: let the claims find it when it is free
-        held = len(self._running.get(endpoint_id, ())) + len(self._waiting.get(endpoint_id, ()))
-        return self._held_cap(endpoint_id) - held
+        return self._free(endpoint_id)
 
     def take(self, handed: HandedOff) -> None:
         """``HandOff.take``, on the thread that writes, once the deliveries are committed."""
@@ -307,6 +305,11 @@ class Worker:
             self._dispatch(claim)
         return len(claims)
 
+    def _free(self, endpoint_id: str) -> int:
+        """How many more deliveries of an endpoint this worker may hold (at most its held cap)."""
+        held = len(self._running.get(endpoint_id, ())) + len(self._waiting.get(endpoint_id, ()))
+        return max(self._held_cap(endpoint_id) - held, 0)
+
     def _held_cap(self, endpoint_id: str) -> int:
         """How many deliveries of an answering endpoint this worker may hold (see lanes)."""
         latency = self._latency.get(endpoint_id)
@@ -333,10 +336,8 @@ class Worker:
         some of. Other endpoints are left out on purpose: what they cannot take is handed
         back, rather than left due at the head of the queue where it would block every claim."""
         return {
-            endpoint_id: max(
-                self._held_cap(endpoint_id) - len(running) - len(self._waiting.get(endpoint_id, ())), 0
-            )
-            for endpoint_id, running in self._running.items()
+            endpoint_id: self._free(endpoint_id)
+            for endpoint_id in self._running
             if self._answers(endpoint_id)
         }
 

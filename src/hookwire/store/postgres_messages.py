@@ -275,7 +275,7 @@ async def _write_leased(
             "lease_token": FIRST_LEASE,
         }
         await c.execute(Q["insert_leased_deliveries"], params)
-        await c.execute(Q["claim_details"], {"ids": [delivery[0] for delivery in leased]})
+        await c.execute(Q["claim_details"], {"ids": [delivery.id for delivery in leased]})
         now = from_ms(leased[0].now)
         found = await c.fetchall()
         leasing.claims += [rows.claim_from_row(row, FIRST_LEASE, now, leasing.box) for row in found]
